@@ -1,0 +1,3 @@
+from ducktrail.cli import main
+
+main()

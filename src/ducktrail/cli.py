@@ -1,0 +1,196 @@
+"""The `ducktrail` command line. It parses and prints; the work is in plain library functions."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Annotated, NoReturn
+
+import typer
+
+from ducktrail.errors import DucktrailError, ExitCode
+
+EXIT_CODES = """Exit codes: 0 clean run (alerts or not); 1 alerts found and --fail-on-alerts given;
+2 usage error; 3 unreadable input (missing path, corrupt gzip, not CloudTrail JSON);
+4 invalid rule pack (bad metadata, released SQL changed) or engine failure."""
+
+app = typer.Typer(
+    help="Detection-as-code for AWS CloudTrail: versioned SQL rules run by DuckDB.",
+    epilog=EXIT_CODES,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    ndjson = "ndjson"
+    csv = "csv"
+
+
+class ListFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+def fail(error: DucktrailError) -> NoReturn:
+    for line in str(error).splitlines():
+        typer.echo(f"ducktrail: error: {line}", err=True)
+    raise typer.Exit(int(error.exit_code))
+
+
+def parse_time(value: str | None, option: str) -> datetime | None:
+    """ISO 8601 in, naive UTC out (CloudTrail event times are UTC).
+
+    >>> parse_time("2026-11-01T10:00:00+01:00", "--since")
+    datetime.datetime(2026, 11, 1, 9, 0)
+    >>> parse_time("2026-11-01", "--since")
+    datetime.datetime(2026, 11, 1, 0, 0)
+    """
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-11-01T10:00:00Z", param_hint=option) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def load_pack_or_fail():  # noqa: ANN201 - the Pack type would pull the loader in at import
+    from ducktrail.pack.loader import load_pack
+
+    try:
+        return load_pack()
+    except DucktrailError as error:
+        fail(error)
+
+
+@app.command(epilog=EXIT_CODES)
+def scan(
+    paths: Annotated[list[str], typer.Argument(help="CloudTrail files or folders (e.g. an AWSLogs/ tree).", show_default=False)],
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="How alerts are printed on stdout.")] = OutputFormat.table,
+    rule: Annotated[list[str] | None, typer.Option("--rule", "-r", help="Run only this rule (id, upstream id, or id@version); repeatable.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only events at or after this ISO 8601 time (UTC if no offset).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only events before this ISO 8601 time.")] = None,
+    fail_on_alerts: Annotated[bool, typer.Option("--fail-on-alerts", help="Exit 1 when any alert is raised (for CI).")] = False,
+    keep_going: Annotated[bool, typer.Option("--keep-going", help="Skip unreadable files, scan the rest, list them, exit 3.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr (warnings and errors still print).")] = False,
+    threads: Annotated[int | None, typer.Option(min=1, help="DuckDB worker threads (default: one per core).")] = None,
+    memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 2GB (default: 80% of RAM).")] = None,
+) -> None:
+    """Run the rules over CloudTrail files and print the alerts.
+
+    Reads S3-delivery trees (gzipped or plain {"Records": [...]} files under AWSLogs/) and
+    NDJSON files with one event per line. CloudTrail-Digest, -Insight and -NetworkActivity
+    files are skipped. A one-line summary goes to stderr.
+    """
+    from ducktrail.report.formats import FORMATS
+    from ducktrail.report.summary import summary_line, warnings
+    from ducktrail.scan import scan as run_scan
+
+    window = (parse_time(since, "--since"), parse_time(until, "--until"))
+    pack = load_pack_or_fail()
+    try:
+        report = run_scan(
+            paths,
+            pack,
+            rule_names=rule,
+            since=window[0],
+            until=window[1],
+            keep_going=keep_going,
+            threads=threads,
+            memory_limit=memory_limit,
+        )
+    except DucktrailError as error:
+        fail(error)
+    typer.echo(FORMATS[output_format.value](report.alerts))
+    for line in warnings(report):
+        typer.echo(line, err=True)
+    if not quiet:
+        typer.echo(summary_line(report), err=True)
+    if report.unreadable:
+        raise typer.Exit(int(ExitCode.INPUT))
+    if fail_on_alerts and report.alerts:
+        raise typer.Exit(int(ExitCode.ALERTS))
+
+
+@app.command("list")
+def list_rules(
+    output_format: Annotated[ListFormat, typer.Option("--format", "-f")] = ListFormat.table,
+) -> None:
+    """List the rules in the pack."""
+    from ducktrail.report.rules import rules_json, rules_table
+
+    pack = load_pack_or_fail()
+    typer.echo(rules_json(pack) if output_format is ListFormat.json else rules_table(pack))
+
+
+@app.command()
+def show(
+    rule: Annotated[str, typer.Argument(help="Rule id or upstream rule id.", show_default=False)],
+    version: Annotated[int | None, typer.Option(help="Show this version's SQL (default: the newest).")] = None,
+) -> None:
+    """Show a rule: metadata, triage guide and its SQL."""
+    from ducktrail.report.rules import rule_text
+
+    pack = load_pack_or_fail()
+    try:
+        typer.echo(rule_text(pack, pack.find(rule), version))
+    except DucktrailError as error:
+        fail(error)
+
+
+@app.command()
+def lock(
+    check: Annotated[bool, typer.Option("--check", help="Only verify: exit 4 if a draft is unlocked or a release changed.")] = False,
+) -> None:
+    """Record the content hash of every new rule version in the lock file (releasing it)."""
+    from ducktrail import sqlfiles
+    from ducktrail.pack.lock import drafts, locked_with_drafts, write_lock
+
+    pack = load_pack_or_fail()
+    pending = drafts(pack.rules, pack.lock)
+    if check:
+        for rule, number in pending:
+            typer.echo(f"ducktrail: error: {rule.sql(number).path}: version {number} is not in the lock file; run `ducktrail lock`", err=True)
+        if pending:
+            raise typer.Exit(int(ExitCode.RULE_PACK))
+        typer.echo(f"lock ok: {sum(len(v) for v in pack.lock.values())} released versions match")
+        return
+    try:
+        write_lock(sqlfiles.lock_path(), locked_with_drafts(pack.rules, pack.lock))
+    except DucktrailError as error:
+        fail(error)
+    for rule, number in pending:
+        typer.echo(f"locked {rule.id} version {number}")
+    if not pending:
+        typer.echo("nothing to lock: every version is released")
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        from ducktrail import __version__
+
+        typer.echo(f"ducktrail {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    """Detection-as-code for AWS CloudTrail: versioned SQL rules run by DuckDB."""
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("ducktrail: interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,162 @@
+"""Run rules over CloudTrail files in DuckDB, in one pass over the files.
+
+The source adapter SQL defines the view `cloudtrail_events`. The scan query materialises it
+once and feeds every rule and the per-file counts from that single read, so a scan costs one
+decompression and one JSON parse of each file however many rules run.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ducktrail import sqlfiles
+from ducktrail.errors import DucktrailError, RulePackError, UsageError
+
+# Rows of cloudtrail_events that are not CloudTrail events: the adapter keeps them (all event
+# columns NULL) so they are counted, not lost. Mirrors inputs.locate.is_event.
+UNRECOGNIZED = (
+    "event_version IS NULL AND event_time IS NULL AND event_source IS NULL "
+    "AND event_name IS NULL AND event_id IS NULL"
+)
+
+
+@dataclass(frozen=True)
+class RuleQuery:
+    key: str
+    sql: str
+
+
+@dataclass(frozen=True)
+class FileCount:
+    path: str
+    records: int
+    unrecognized: int
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    alerts: dict[str, list[dict[str, Any]]]
+    counts: dict[str, FileCount]
+
+
+class DuckDBEngine:
+    """One DuckDB connection with the CloudTrail source adapter loaded over a file list."""
+
+    def __init__(self, *, threads: int | None = None, memory_limit: str | None = None) -> None:
+        import duckdb
+
+        self._duckdb = duckdb
+        config: dict[str, Any] = {}
+        if threads is not None:
+            config["threads"] = threads
+        if memory_limit is not None:
+            config["memory_limit"] = memory_limit
+        try:
+            self.con = duckdb.connect(config=config)
+        except duckdb.Error as exc:
+            raise UsageError(f"DuckDB rejected the settings: {first_line(exc)}") from None
+        self._adapter_sql = sqlfiles.source_adapter_path().read_text(encoding="utf-8")
+        self._adapter_loaded = False
+
+    @property
+    def error_types(self) -> tuple[type[Exception], ...]:
+        return (self._duckdb.Error,)
+
+    def use_files(self, files: list[str]) -> None:
+        # The adapter's view binds read_json when it is created, so the variable comes first.
+        self.con.execute("SET VARIABLE ducktrail_files = ?", [files])
+        if not self._adapter_loaded:
+            self.con.execute(self._adapter_sql)
+            self._adapter_loaded = True
+
+    def probe(self, path: str) -> None:
+        """Read one file through the adapter; raises the engine's error if it cannot be read."""
+        self.use_files([path])
+        self.con.execute("SELECT count(*) FROM cloudtrail_events").fetchall()
+
+    def settings(self) -> dict[str, str]:
+        rows = self.con.execute(
+            "SELECT name, value FROM duckdb_settings() WHERE name IN ('threads', 'memory_limit')"
+        ).fetchall()
+        return dict(rows)
+
+    def run(self, rules: list[RuleQuery], since: datetime | None, until: datetime | None) -> EngineResult:
+        timestamp_columns = {rule.key: self._timestamp_columns(rule) for rule in rules}
+        parts = [
+            "SELECT NULL AS rule_key, 0 AS ordinal, to_json(file_count) AS payload FROM ("
+            " SELECT source_file AS path, count(*) AS records,"
+            f" count(*) FILTER (WHERE {UNRECOGNIZED}) AS unrecognized"
+            " FROM ducktrail_scanned GROUP BY source_file) AS file_count"
+        ]
+        params: dict[str, Any] = {"since": since, "until": until}
+        for index, rule in enumerate(rules):
+            params[f"rule_{index}"] = rule.key
+            parts.append(
+                f"SELECT $rule_{index}, row_number() OVER (), to_json(alert) FROM (\n{strip_sql(rule.sql)}\n) AS alert"
+            )
+        query = (
+            "WITH ducktrail_scanned AS MATERIALIZED (FROM cloudtrail_events),\n"
+            "cloudtrail_events AS (FROM ducktrail_scanned"
+            " WHERE ($since::TIMESTAMP IS NULL OR event_time >= $since::TIMESTAMP)"
+            " AND ($until::TIMESTAMP IS NULL OR event_time < $until::TIMESTAMP))\n"
+            + "\nUNION ALL\n".join(parts)
+        )
+        rows = self.con.execute(query, params).fetchall()
+        alerts: dict[str, list[tuple[int, dict[str, Any]]]] = {rule.key: [] for rule in rules}
+        counts: dict[str, FileCount] = {}
+        for rule_key, ordinal, payload in rows:
+            value = json.loads(payload)
+            if rule_key is None:
+                counts[value["path"]] = FileCount(value["path"], value["records"], value["unrecognized"])
+            else:
+                alerts[rule_key].append((ordinal, iso_timestamps(value, timestamp_columns[rule_key])))
+        ordered = {key: [alert for _, alert in sorted(found, key=lambda pair: pair[0])] for key, found in alerts.items()}
+        return EngineResult(alerts=ordered, counts=counts)
+
+    def _timestamp_columns(self, rule: RuleQuery) -> frozenset[str]:
+        try:
+            relation = self.con.sql(strip_sql(rule.sql))
+        except self._duckdb.Error as exc:
+            raise RulePackError(f"rule {rule.key} does not bind: {first_line(exc)}") from None
+        if relation is None:
+            raise RulePackError(f"rule {rule.key} is not a query")
+        return frozenset(
+            name for name, kind in zip(relation.columns, relation.types, strict=True) if str(kind).startswith("TIMESTAMP")
+        )
+
+
+def strip_sql(sql: str) -> str:
+    """A rule's SQL made fit to nest: no trailing semicolon.
+
+    >>> strip_sql("SELECT 1;\\n")
+    'SELECT 1'
+    """
+    return sql.strip().rstrip(";").rstrip()
+
+
+def iso_timestamps(alert: dict[str, Any], columns: frozenset[str]) -> dict[str, Any]:
+    """Render DuckDB's JSON timestamps ('2026-01-02 03:04:05') as ISO 8601 UTC.
+
+    >>> iso_timestamps({"t": "2026-01-02 03:04:05", "n": 1}, frozenset({"t"}))
+    {'t': '2026-01-02T03:04:05Z', 'n': 1}
+    >>> iso_timestamps({"t": "2026-01-02 03:04:05.25"}, frozenset({"t"}))
+    {'t': '2026-01-02T03:04:05.250Z'}
+    """
+    for column in columns:
+        value = alert.get(column)
+        if isinstance(value, str):
+            moment = datetime.fromisoformat(value)
+            spec = "seconds" if moment.microsecond == 0 else "milliseconds"
+            alert[column] = moment.isoformat(timespec=spec) + "Z"
+    return alert
+
+
+def first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+class EngineError(DucktrailError):
+    """The engine failed for a reason no input file explains (memory, a bad rule)."""

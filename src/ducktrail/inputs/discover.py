@@ -1,0 +1,88 @@
+"""Turn the user's paths into the files to read and the files skipped, each with its reason."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ducktrail.errors import InputError
+
+JSON_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+
+# Folders beside CloudTrail/ under AWSLogs/ hold digests, Insights events and network activity
+# events: other shapes, which the rules must not read as API events.
+OTHER_TRAIL_FOLDERS = ("CloudTrail-Digest", "CloudTrail-Insight", "CloudTrail-NetworkActivity")
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Discovery:
+    files: tuple[str, ...]
+    skipped: tuple[SkippedFile, ...]
+
+
+def discover(paths: list[str]) -> Discovery:
+    """Walk directories (sorted, so runs are repeatable); take named files as they are.
+
+    >>> discover([]).files
+    ()
+    """
+    files: list[str] = []
+    skipped: list[SkippedFile] = []
+    seen: set[str] = set()
+
+    def consider(path: str, explicit: bool) -> None:
+        key = os.path.realpath(path)
+        if key in seen:
+            return
+        seen.add(key)
+        reason = skip_reason(path, explicit=explicit)
+        if reason:
+            skipped.append(SkippedFile(path, reason))
+        else:
+            files.append(path)
+
+    for given in paths:
+        if os.path.isdir(given):
+            for folder, subfolders, names in os.walk(given):
+                subfolders.sort()
+                for name in sorted(names):
+                    consider(os.path.join(folder, name), explicit=False)
+        elif os.path.isfile(given):
+            consider(given, explicit=True)
+        elif os.path.exists(given):
+            raise InputError("not a regular file or directory", path=given)
+        else:
+            raise InputError("no such file or directory", path=given)
+    return Discovery(files=tuple(files), skipped=tuple(skipped))
+
+
+def skip_reason(path: str, *, explicit: bool) -> str | None:
+    """Why a file is not read, or None to read it.
+
+    >>> skip_reason("AWSLogs/1/CloudTrail-Digest/us-east-1/x.json.gz", explicit=False)
+    'CloudTrail-Digest file'
+    >>> skip_reason("notes.txt", explicit=False)
+    'not a .json/.jsonl/.ndjson file'
+    """
+    parts = Path(path).parts
+    name = parts[-1] if parts else path
+    for folder in OTHER_TRAIL_FOLDERS:
+        if folder in parts[:-1] or f"_{folder}_" in name:
+            return f"{folder} file"
+    if not explicit and not name.lower().endswith(JSON_SUFFIXES):
+        return "not a .json/.jsonl/.ndjson file"
+    try:
+        if os.path.getsize(path) == 0:
+            return "empty file"
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=path) from None
+    if not os.access(path, os.R_OK):
+        raise InputError("permission denied", path=path)
+    return None

@@ -1,0 +1,1 @@
+"""Turning scan results into text: alert formats and the stderr summary."""

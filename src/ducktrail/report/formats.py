@@ -1,0 +1,113 @@
+"""Alert output formats. Each renders the full list to one string; lists stay lists in JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from typing import Any
+
+Alert = dict[str, Any]
+
+
+def render_json(alerts: list[Alert]) -> str:
+    """
+    >>> print(render_json([{"a": [1]}]))
+    [
+      {
+        "a": [
+          1
+        ]
+      }
+    ]
+    """
+    return json.dumps(alerts, indent=2, ensure_ascii=False)
+
+
+def render_ndjson(alerts: list[Alert]) -> str:
+    """
+    >>> render_ndjson([{"a": 1}, {"a": 2}])
+    '{"a": 1}\\n{"a": 2}'
+    """
+    return "\n".join(json.dumps(alert, ensure_ascii=False) for alert in alerts)
+
+
+def render_csv(alerts: list[Alert]) -> str:
+    """One row per alert; list cells hold JSON arrays so nothing is lost or ambiguous.
+
+    >>> print(render_csv([{"id": "r", "ips": ["1.2.3.4", "::1"]}]).strip())
+    id,ips
+    r,"[""1.2.3.4"", ""::1""]"
+    """
+    columns: list[str] = []
+    for alert in alerts:
+        columns.extend(key for key in alert if key not in columns)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for alert in alerts:
+        writer.writerow({key: json.dumps(value) if isinstance(value, list | dict) else value for key, value in alert.items()})
+    return out.getvalue().rstrip("\n")
+
+
+# What the terminal table shows, in order: (title, keys stacked in the cell). Keys a rule does
+# not produce are left out; every key is in the JSON formats.
+TABLE_COLUMNS = (
+    ("Principal", ("user_identity_arn",)),
+    ("Caller acct\nFunction acct", ("caller_account", "function_account")),
+    ("Count", ("invocation_count",)),
+    ("First seen\nLast seen", ("first_seen", "last_seen")),
+    ("Functions", ("function_arns",)),
+    ("Source IPs", ("source_ips",)),
+)
+RULE_KEYS = ("rule_id", "rule_name", "rule_version", "severity", "risk_score", "mitre_techniques", "upstream_rule_id")
+
+
+def render_table(alerts: list[Alert]) -> str:
+    """One table per rule, titled with the rule, sized for a terminal."""
+    if not alerts:
+        return "No alerts."
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=io.StringIO(), width=_terminal_width(), no_color=True, highlight=False)
+    groups: dict[tuple[str, Any], list[Alert]] = {}
+    for alert in alerts:
+        groups.setdefault((alert.get("rule_id", ""), alert.get("rule_version")), []).append(alert)
+    for (rule_id, version), group in groups.items():
+        first = group[0]
+        title = f"{first.get('rule_name', rule_id)} ({rule_id} v{version}, {first.get('severity', '?')}): {len(group)} alert{'s' if len(group) != 1 else ''}"
+        known = {key for _, keys in TABLE_COLUMNS for key in keys}
+        extra = [(key, (key,)) for key in first if key not in known and key not in RULE_KEYS]
+        columns = [(title_, keys) for title_, keys in TABLE_COLUMNS if any(k in first for k in keys)] + extra
+        table = Table(title=title, title_justify="left", show_lines=True)
+        for heading, _ in columns:
+            table.add_column(heading, overflow="fold")
+        for alert in group:
+            table.add_row(*("\n".join(_cell(alert.get(k)) for k in keys) for _, keys in columns))
+        console.print(table)
+    return console.file.getvalue().rstrip("\n")  # type: ignore[attr-defined]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return "\n".join(str(v) for v in value) or "-"
+    return str(value)
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    # Piped output gets a wide table rather than the 80 columns of an unknown terminal.
+    return max(shutil.get_terminal_size((200, 24)).columns, 100)
+
+
+FORMATS: dict[str, Callable[[list[Alert]], str]] = {
+    "table": render_table,
+    "json": render_json,
+    "ndjson": render_ndjson,
+    "csv": render_csv,
+}
