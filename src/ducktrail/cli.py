@@ -150,19 +150,25 @@ def show(
 def lock(
     check: Annotated[bool, typer.Option("--check", help="Only verify: exit 4 if a draft is unlocked or a release changed.")] = False,
 ) -> None:
-    """Record the content hash of every new rule version in the lock file (releasing it)."""
+    """Release new rule versions: check their SQL and record its content hash in the lock file."""
     from ducktrail import sqlfiles
     from ducktrail.pack.lock import drafts, locked_with_drafts, write_lock
+    from ducktrail.pack.sql_shape import pack_shape_problems
 
     pack = load_pack_or_fail()
     pending = drafts(pack.rules, pack.lock)
+    problems = pack_shape_problems(pack.rules)
+    for problem in problems:
+        typer.echo(f"ducktrail: error: {problem}", err=True)
     if check:
         for rule, number in pending:
             typer.echo(f"ducktrail: error: {rule.sql(number).path}: version {number} is not in the lock file; run `ducktrail lock`", err=True)
-        if pending:
+        if pending or problems:
             raise typer.Exit(int(ExitCode.RULE_PACK))
         typer.echo(f"lock ok: {sum(len(v) for v in pack.lock.values())} released versions match")
         return
+    if problems:
+        raise typer.Exit(int(ExitCode.RULE_PACK))
     try:
         write_lock(sqlfiles.lock_path(), locked_with_drafts(pack.rules, pack.lock))
     except DucktrailError as error:

@@ -83,8 +83,8 @@ def scan(
     if since is not None and until is not None and since >= until:
         raise UsageError("--since must be earlier than --until")
     rules = select_rules(pack, rule_names)
-    found = discover(paths)
-    report = ScanReport(rules=rules, skipped_files=list(found.skipped))
+    found = discover(paths, keep_going=keep_going)
+    report = ScanReport(rules=rules, skipped_files=list(found.skipped), unreadable=list(found.unreadable))
     files = list(found.files)
     if not files:
         return report
@@ -156,6 +156,8 @@ def _with_metadata(chosen: SelectedRule, alert: dict[str, Any]) -> dict[str, Any
 def _diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all: bool) -> list[InputError]:
     """Name the file(s) behind an engine error: from its message, else by reading each alone."""
     message = str(exc)
+    if isinstance(exc, engine.resource_errors):
+        raise EngineError(f"DuckDB ran out of resources: {first_line(exc)} (try --memory-limit or --threads)") from None
     named = [f for f in files if f in message]
     if named and not find_all:
         culprit = max(named, key=len)
@@ -164,6 +166,8 @@ def _diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_al
     for path in files:
         try:
             engine.probe(path)
+        except engine.resource_errors as probe_exc:
+            raise EngineError(f"DuckDB ran out of resources: {first_line(probe_exc)} (try --memory-limit or --threads)") from None
         except engine.error_types as probe_exc:
             problems.append(explain(path, str(probe_exc)))
             if not find_all:
@@ -175,33 +179,39 @@ def _diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_al
 
 def explain(path: str, engine_message: str) -> InputError:
     """An InputError for `path` in the user's terms, from the engine's message."""
-    text = " ".join(engine_message.split())
-    if "not a GZIP stream" in text or "GZIP" in text.upper() and "header" in text.lower():
-        if locate.starts_like_json(path):
+    # The message quotes the path; a folder named 'gzip-exports' must not steer the diagnosis.
+    text = " ".join(engine_message.replace(path, "<file>").split())
+    if locate.is_gzip(path):
+        broken = locate.gzip_problem(path)
+        if broken:
+            return InputError(broken, path=path)
+        if not path.endswith(".gz"):
+            return InputError("gzip-compressed but not named .gz; add the .gz suffix", path=path)
+    elif "GZIP" in text.upper():
+        if locate.starts_with(path, b"{") or locate.starts_with(path, b"["):
             return InputError("named .gz but holds plain JSON (decompressed on download?); drop the .gz", path=path)
         return InputError("not a gzip file, though named .gz", path=path)
-    if "GZIP" in text.upper() or "zlib" in text.lower():
-        return InputError("gzip data is truncated or corrupt", path=path)
-    if "Malformed JSON" in text:
-        if locate.is_gzip(path):
-            return InputError("gzip-compressed but not named .gz; add the .gz suffix", path=path)
-        detail = _after(text, r"at byte \d+ in record/value \d+: ") or _after(text, r"Malformed JSON[^:]*: ")
+    if "maximum_object_size" in text:
         return InputError(
-            f"not valid JSON ({detail.rstrip('. ')})" if detail else "not valid JSON",
+            "a JSON value is larger than the 128 MiB the reader accepts (AWS delivers files of at most about 50 MB)",
             path=path,
-            record=locate.first_record(path, locate.is_malformed),
         )
+    if "Malformed JSON" in text:
+        syntax = locate.json_syntax_error(path)
+        if syntax is not None:
+            return InputError(f"not valid JSON ({syntax.reason})", path=path, line=syntax.line)
+        detail = _after(text, r"in record/value \d+: ")
+        return InputError(f"not valid JSON ({detail.rstrip('. ')})" if detail else "not valid JSON", path=path)
     if "transform error" in text or "Expected" in text:
-        detail = _after(text, r"in record/value \d+: ") or text
-        detail = detail.split(" Try setting")[0].rstrip(". ")
+        detail = (_after(text, r"in record/value \d+: ") or text).split(" Try setting")[0].rstrip(". ")
+        if detail.startswith("Expected OBJECT, but got ARRAY") and locate.starts_with(path, b"["):
+            detail = 'a JSON array at the top level; expected {"Records": [...]} or one event per line'
         return InputError(
             f"not CloudTrail JSON ({detail})",
             path=path,
             record=locate.first_record(path, locate.is_malformed),
         )
-    if "maximum_object_size" in text:
-        return InputError("a JSON value is larger than the 1 GiB the reader accepts", path=path)
-    return InputError(first_line(Exception(engine_message)), path=path)
+    return InputError(first_line(Exception(text)), path=path)
 
 
 def _after(text: str, pattern: str) -> str:

@@ -106,8 +106,9 @@ WITH json_values AS (
         -- 'unstructured' accepts a whole-file object, pretty-printed or not, and NDJSON alike.
         format = 'unstructured',
         filename = true,
-        -- AWS caps a delivered file at about 50 MB uncompressed; DuckDB's default object limit is 16 MB.
-        maximum_object_size = 1073741824
+        -- AWS caps a delivered file (one JSON object) at about 50 MB uncompressed; DuckDB's
+        -- default limit is 16 MB. DuckDB reserves twice this per read buffer, so it stays modest.
+        maximum_object_size = 134217728
     )
 ),
 records AS (

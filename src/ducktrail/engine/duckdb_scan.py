@@ -17,10 +17,7 @@ from ducktrail.errors import DucktrailError, RulePackError, UsageError
 
 # Rows of cloudtrail_events that are not CloudTrail events: the adapter keeps them (all event
 # columns NULL) so they are counted, not lost. Mirrors inputs.locate.is_event.
-UNRECOGNIZED = (
-    "event_version IS NULL AND event_time IS NULL AND event_source IS NULL "
-    "AND event_name IS NULL AND event_id IS NULL"
-)
+UNRECOGNIZED = "event_version IS NULL AND event_source IS NULL AND event_name IS NULL AND event_id IS NULL"
 
 
 @dataclass(frozen=True)
@@ -64,6 +61,11 @@ class DuckDBEngine:
     @property
     def error_types(self) -> tuple[type[Exception], ...]:
         return (self._duckdb.Error,)
+
+    @property
+    def resource_errors(self) -> tuple[type[Exception], ...]:
+        """Failures of the machine, not of an input file."""
+        return (self._duckdb.OutOfMemoryException,)
 
     def use_files(self, files: list[str]) -> None:
         # The adapter's view binds read_json when it is created, so the variable comes first.

@@ -25,16 +25,22 @@ class SkippedFile:
 class Discovery:
     files: tuple[str, ...]
     skipped: tuple[SkippedFile, ...]
+    unreadable: tuple[InputError, ...] = ()
 
 
-def discover(paths: list[str]) -> Discovery:
+def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
     """Walk directories (sorted, so runs are repeatable); take named files as they are.
+
+    A path that cannot be read raises InputError, or with `keep_going` is listed as unreadable.
 
     >>> discover([]).files
     ()
+    >>> [str(e) for e in discover(["/no/such/path"], keep_going=True).unreadable]
+    ['/no/such/path: no such file or directory']
     """
     files: list[str] = []
     skipped: list[SkippedFile] = []
+    unreadable: list[InputError] = []
     seen: set[str] = set()
 
     def consider(path: str, explicit: bool) -> None:
@@ -42,7 +48,13 @@ def discover(paths: list[str]) -> Discovery:
         if key in seen:
             return
         seen.add(key)
-        reason = skip_reason(path, explicit=explicit)
+        try:
+            reason = skip_reason(path, explicit=explicit)
+        except InputError as problem:
+            if not keep_going:
+                raise
+            unreadable.append(problem)
+            return
         if reason:
             skipped.append(SkippedFile(path, reason))
         else:
@@ -56,11 +68,15 @@ def discover(paths: list[str]) -> Discovery:
                     consider(os.path.join(folder, name), explicit=False)
         elif os.path.isfile(given):
             consider(given, explicit=True)
-        elif os.path.exists(given):
-            raise InputError("not a regular file or directory", path=given)
         else:
-            raise InputError("no such file or directory", path=given)
-    return Discovery(files=tuple(files), skipped=tuple(skipped))
+            problem = InputError(
+                "not a regular file or directory" if os.path.exists(given) else "no such file or directory",
+                path=given,
+            )
+            if not keep_going:
+                raise problem
+            unreadable.append(problem)
+    return Discovery(files=tuple(files), skipped=tuple(skipped), unreadable=tuple(unreadable))
 
 
 def skip_reason(path: str, *, explicit: bool) -> str | None:

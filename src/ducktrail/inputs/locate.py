@@ -1,65 +1,19 @@
-"""Find, in Python, the record a problem sits in: only on the error path, never per scan."""
+"""Find, in Python, what is wrong with a file and where: only on the error path, never per scan."""
 
 from __future__ import annotations
 
 import gzip
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 GZIP_MAGIC = b"\x1f\x8b"
 
 # A record counts as a CloudTrail event when it carries any of these; the SQL side uses the
 # same test on the canonical columns (engine/duckdb_scan.py, UNRECOGNIZED).
-EVENT_KEYS = ("eventVersion", "eventTime", "eventSource", "eventName", "eventID")
+EVENT_KEYS = ("eventVersion", "eventSource", "eventName", "eventID")
 PLACEHOLDERS = ("", "-", "none")
-
-
-def is_gzip(path: str) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(2) == GZIP_MAGIC
-
-
-def starts_like_json(path: str) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(64).lstrip()[:1] in (b"{", b"[")
-
-
-def is_event(record: Any) -> bool:
-    """
-    >>> is_event({"eventName": "Invoke"}), is_event({"eventName": ""}), is_event({"foo": 1})
-    (True, False, False)
-    """
-    return isinstance(record, dict) and any(
-        record.get(key) is not None and record.get(key) not in PLACEHOLDERS for key in EVENT_KEYS
-    )
-
-
-def records(path: str) -> Iterator[tuple[int, Any]]:
-    """(record number, value): positions in Records for a trail file, lines for NDJSON."""
-    opener = gzip.open if is_gzip(path) else open
-    with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
-        text = handle.read()
-    try:
-        whole = json.loads(text)
-    except ValueError:
-        whole = None
-    if isinstance(whole, dict) and isinstance(whole.get("Records"), list):
-        yield from enumerate(whole["Records"], start=1)
-        return
-    if whole is not None:
-        yield 1, whole
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            try:
-                yield number, json.loads(line)
-            except ValueError:
-                yield number, _MALFORMED
-
-
-_MALFORMED = object()
 
 # The nested shapes the reader's schema insists on (objects and lists of objects); a record
 # breaking one makes DuckDB reject the whole file. Scalar fields accept any JSON value.
@@ -69,15 +23,52 @@ _SHAPE: dict[str, Any] = {
 }
 
 
-def is_malformed(record: Any, shape: Any = _SHAPE) -> bool:
+def is_gzip(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def gzip_problem(path: str) -> str | None:
+    """What is wrong with a gzip file's compression, checked to the CRC; None when it is sound."""
+    try:
+        with gzip.open(path, "rb") as handle:
+            while handle.read(1 << 20):
+                pass
+    except EOFError:
+        return "gzip data is truncated"
+    except (OSError, zlib.error) as exc:
+        return f"gzip data is corrupt ({exc})"
+    return None
+
+
+def starts_with(path: str, first: bytes) -> bool:
+    """Whether the file's first non-blank byte (after gunzip, for gzip files) is `first`."""
+    opener = gzip.open if is_gzip(path) else open
+    try:
+        with opener(path, "rb") as handle:  # type: ignore[operator]
+            return handle.read(4096).lstrip()[:1] == first
+    except (OSError, EOFError, zlib.error):
+        return False
+
+
+def is_event(record: Any) -> bool:
     """
+    >>> is_event({"eventName": "Invoke"}), is_event({"eventName": ""}), is_event({"eventTime": "x"})
+    (True, False, False)
+    """
+    return isinstance(record, dict) and any(
+        record.get(key) is not None and record.get(key) not in PLACEHOLDERS for key in EVENT_KEYS
+    )
+
+
+def is_malformed(record: Any, shape: Any = _SHAPE) -> bool:
+    """Whether a record breaks the nested shapes the reader needs.
+
     >>> is_malformed("text"), is_malformed({"userIdentity": "x"}), is_malformed({"resources": [{}]})
     (True, True, False)
     >>> is_malformed({"resources": [5]}), is_malformed({"userIdentity": {"sessionContext": []}})
     (True, True)
     """
-    if record is _MALFORMED:
-        return True
     if isinstance(shape, list):
         return not isinstance(record, list) or any(
             item is not None and is_malformed(item, shape[0]) for item in record
@@ -89,12 +80,82 @@ def is_malformed(record: Any, shape: Any = _SHAPE) -> bool:
     )
 
 
-def first_record(path: str, predicate: Any) -> int | None:
+class InvalidJSON(ValueError):
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+def _text(path: str) -> str:
+    opener = gzip.open if is_gzip(path) else open
+    with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
+        return handle.read()
+
+
+def records(path: str) -> Iterator[tuple[int, Any]]:
+    """(record number, value): positions in Records for a trail file, lines for NDJSON.
+
+    Raises InvalidJSON with the line of the first syntax error.
+    """
+    text = _text(path)
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if "Extra data" not in exc.msg:
+            # One JSON document broken somewhere, or NDJSON whose first line is: both by line.
+            first_line = next((line for line in text.splitlines() if line.strip()), "")
+            if not _parses(first_line):
+                raise InvalidJSON(exc.lineno, exc.msg) from None
+        yield from _ndjson(text)
+        return
+    if isinstance(whole, dict) and isinstance(whole.get("Records"), list):
+        yield from enumerate(whole["Records"], start=1)
+    else:
+        yield 1, whole
+
+
+def _ndjson(text: str) -> Iterator[tuple[int, Any]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InvalidJSON(number, exc.msg) from None
+        if isinstance(value, dict) and isinstance(value.get("Records"), list):
+            for record in value["Records"]:
+                yield number, record
+        else:
+            yield number, value
+
+
+def _parses(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
+def first_record(path: str, predicate: Callable[[Any], bool]) -> int | None:
     """Number of the first record matching `predicate`, or None (also when unreadable here)."""
     try:
         for number, record in records(path):
             if predicate(record):
                 return number
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error, InvalidJSON):
+        return None
+    return None
+
+
+def json_syntax_error(path: str) -> InvalidJSON | None:
+    """The first JSON syntax error in the file, with its line; None when Python finds none."""
+    try:
+        for _ in records(path):
+            pass
+    except InvalidJSON as exc:
+        return exc
     except (OSError, EOFError, UnicodeDecodeError, zlib.error):
         return None
     return None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ducktrail.errors import RulePackError, RulePackErrors
+from ducktrail.errors import RulePackError, RulePackErrors, UsageError
 
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 VERSION_FILE = re.compile(r"^v([1-9][0-9]*)\.sql$")
@@ -76,7 +76,7 @@ class Rule:
             if candidate.number == wanted:
                 return candidate
         known = ", ".join(str(v.number) for v in self.versions)
-        raise RulePackError(f"rule {self.id} has no version {wanted} (versions: {known})")
+        raise UsageError(f"rule {self.id} has no version {wanted} (versions: {known})")
 
 
 def content_hash(data: bytes) -> str:
@@ -98,8 +98,7 @@ def load_rule(folder: Path) -> Rule:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        raise RulePackErrors([RulePackError(f"invalid TOML: {exc}", path=str(toml_path), line=line)]) from None
+        raise RulePackErrors([RulePackError(f"invalid TOML: {exc}", path=str(toml_path), line=_toml_error_line(exc, text))]) from None
     fields = _Fields(data, text, str(toml_path))
     rule = _build_rule(fields, folder)
     if fields.problems:
@@ -255,6 +254,24 @@ class _Fields:
                 self.problem(key, f"expected {expect}, got {value!r}")
                 return None
         return values
+
+
+def _toml_error_line(exc: tomllib.TOMLDecodeError, text: str) -> int | None:
+    """tomllib puts the position in its message ('(at line 3, column 5)') before Python 3.14.
+
+    >>> try:
+    ...     tomllib.loads("a = 1 2")
+    ... except tomllib.TOMLDecodeError as error:
+    ...     _toml_error_line(error, "a = 1 2")
+    1
+    """
+    line = getattr(exc, "lineno", None)
+    if line is not None:
+        return line
+    match = re.search(r"at line (\d+)", str(exc))
+    if match:
+        return int(match.group(1))
+    return text.count("\n") + 1 if "end of document" in str(exc) else None
 
 
 def _line_of(text: str, key: str) -> int | None:

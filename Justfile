@@ -1,0 +1,47 @@
+# ducktrail's commands. `just` lists them; every recipe uses .venv/bin first when it exists.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+export PATH := justfile_directory() + "/.venv/bin:" + env_var("PATH")
+
+sample_files := "(SELECT list(file ORDER BY file) FROM glob('fixtures/AWSLogs/**/*.json*') WHERE file NOT SIMILAR TO '.*/CloudTrail-(Digest|Insight|NetworkActivity)/.*')"
+
+# List the commands
+default:
+    @just --list --unsorted
+
+# Create .venv with ducktrail (editable) and its dev tools
+setup:
+    python3 -m venv .venv
+    .venv/bin/pip install -q -e '.[dev]'
+
+# Run the test suite, as CI does (extra args go to pytest, e.g. `just test -k cli`)
+test *args:
+    python -m pytest {{ args }}
+
+# Search harder for property-test counterexamples than the deterministic CI profile does
+explore *args:
+    HYPOTHESIS_PROFILE=explore python -m pytest tests/test_arn_parsing_properties.py tests/test_source_ip_properties.py tests/test_metamorphic.py {{ args }}
+
+# Scan the bundled sample S3 tree (extra args go to `ducktrail scan`, e.g. `just sample -f json`)
+sample *args:
+    ducktrail scan fixtures/AWSLogs {{ args }}
+
+# Scan CloudTrail files or folders
+scan +args:
+    ducktrail scan {{ args }}
+
+# Run the rule SQL in the DuckDB shell over the sample tree, as an analyst would
+sql-sample:
+    duckdb -c "SET VARIABLE ducktrail_files = {{ sample_files }}" -c ".read sql/sources/duckdb/cloudtrail_json.sql" -c ".read sql/rules/aws-lambda-function-invoked-cross-account/v1.sql"
+
+# Release new rule versions: check their SQL and record their hashes in sql/rules/rules.lock.json
+lock:
+    ducktrail lock
+
+# Verify that every rule version is released and unchanged
+lock-check:
+    ducktrail lock --check
+
+# CI, locally: the README's test command
+ci:
+    bash .ci/run

@@ -1,0 +1,243 @@
+"""The CLI end to end through CliRunner: formats, summary, and every exit code."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from ducktrail.cli import app
+from tests.support import ALERT_KEYS, FIXTURES, RULE_ID, invoke, write_trail_file
+
+SAMPLE = str(FIXTURES / "AWSLogs")
+EXPECTED = json.loads((FIXTURES / "AWSLogs.expected.json").read_text())["alerts"]
+REQUIRED_KEYS = {"rule_id", "rule_name", "rule_version", "severity", "risk_score", *ALERT_KEYS}
+
+
+def run(*args, env=None):
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+def test_scan_json_prints_the_expected_alerts_with_every_required_key():
+    result = run("scan", SAMPLE, "--format", "json")
+    assert result.exit_code == 0, result.output
+    alerts = json.loads(result.stdout)
+    assert [{k: a[k] for k in ALERT_KEYS} for a in alerts] == EXPECTED
+    for alert in alerts:
+        assert REQUIRED_KEYS <= alert.keys(), result.stdout
+        assert alert["rule_id"] == RULE_ID and alert["rule_version"] == 1
+        assert alert["severity"] == "medium" and alert["risk_score"] == 47
+
+
+def test_scan_prints_a_one_line_summary_on_stderr():
+    result = run("scan", SAMPLE, "--format", "json")
+    summary = [line for line in result.stderr.splitlines() if line.startswith("ducktrail:")]
+    assert summary == [
+        "ducktrail: 4 files read, 17 events, 1 file skipped (1 CloudTrail-Digest file), 3 alerts from 1 rule"
+    ], result.stderr
+
+
+def test_quiet_drops_the_summary():
+    result = run("scan", SAMPLE, "--format", "json", "--quiet")
+    assert result.exit_code == 0 and result.stderr == "", result.output
+
+
+def test_table_names_the_rule_and_each_principal():
+    result = run("scan", SAMPLE)
+    assert result.exit_code == 0, result.output
+    assert "aws-lambda-function-invoked-cross-account v1" in result.stdout
+    assert "3 alerts" in result.stdout
+    for alert in EXPECTED:
+        assert alert["caller_account"] in result.stdout, result.stdout
+
+
+def test_ndjson_is_one_alert_per_line():
+    result = run("scan", SAMPLE, "-f", "ndjson")
+    lines = result.stdout.strip().splitlines()
+    assert [json.loads(line)["user_identity_arn"] for line in lines] == [a["user_identity_arn"] for a in EXPECTED]
+
+
+def test_csv_has_a_header_and_json_lists():
+    result = run("scan", SAMPLE, "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == len(EXPECTED), result.stdout
+    assert json.loads(rows[0]["function_arns"]) == EXPECTED[0]["function_arns"]
+    assert rows[0]["invocation_count"] == str(EXPECTED[0]["invocation_count"])
+
+
+def test_no_alerts_is_a_clean_run():
+    quiet = FIXTURES / "cases" / "same_account_invoke_is_quiet" / "events.json"
+    result = run("scan", str(quiet), "--fail-on-alerts", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+
+
+def test_alerts_exit_0_without_fail_on_alerts_and_1_with_it():
+    assert run("scan", SAMPLE, "-q").exit_code == 0
+    result = run("scan", SAMPLE, "-q", "--fail-on-alerts")
+    assert result.exit_code == 1, result.output
+
+
+def test_rule_filter_accepts_id_upstream_id_and_version():
+    for name in (RULE_ID, "49002bbe-7aea-4146-91eb-b2b683bf5ed5", f"{RULE_ID}@1"):
+        result = run("scan", SAMPLE, "-f", "json", "--rule", name)
+        assert result.exit_code == 0, result.output
+        assert len(json.loads(result.stdout)) == len(EXPECTED)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scan", SAMPLE, "--format", "xml"],
+        ["scan", SAMPLE, "--rule", "no-such-rule"],
+        ["scan", SAMPLE, "--rule", f"{RULE_ID}@9"],
+        ["scan", SAMPLE, "--since", "yesterday"],
+        ["scan", SAMPLE, "--since", "2026-11-02", "--until", "2026-11-01"],
+        ["scan", SAMPLE, "--threads", "0"],
+        ["scan", SAMPLE, "--memory-limit", "lots"],
+        ["scan"],
+        ["frobnicate"],
+        ["show", "no-such-rule"],
+    ],
+    ids=lambda args: " ".join(args[:1] + args[2:]),
+)
+def test_usage_errors_exit_2(args):
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+
+
+def test_since_and_until_bound_the_events():
+    result = run("scan", SAMPLE, "-f", "json", "--since", "2026-11-01T01:05:00Z", "--until", "2026-11-01T01:11:00Z")
+    assert result.exit_code == 0, result.output
+    assert [a["caller_account"] for a in json.loads(result.stdout)] == ["777788889999"]
+
+
+def test_missing_path_exits_3_naming_it(tmp_path):
+    missing = tmp_path / "nope"
+    result = run("scan", str(missing))
+    assert result.exit_code == 3, result.output
+    assert f"ducktrail: error: {missing}: no such file or directory" in result.stderr
+
+
+def test_corrupt_gzip_exits_3_naming_the_file(tmp_path):
+    bad = tmp_path / "AWSLogs" / "bad.json.gz"
+    bad.parent.mkdir()
+    bad.write_bytes(gzip.compress(b'{"Records": []}')[:-12] + b"garbage!")
+    result = run("scan", str(tmp_path))
+    assert result.exit_code == 3, result.output
+    assert str(bad) in result.stderr and "gzip" in result.stderr
+
+
+def test_file_that_is_not_cloudtrail_exits_3(tmp_path):
+    other = tmp_path / "config.json"
+    other.write_text('{"Version": "2012-10-17", "Statement": []}')
+    result = run("scan", str(other))
+    assert result.exit_code == 3, result.output
+    assert f"{other} (record 1): not CloudTrail JSON" in result.stderr
+
+
+def test_keep_going_scans_the_rest_lists_the_bad_file_and_exits_3(tmp_path):
+    shutil.copytree(FIXTURES / "AWSLogs", tmp_path / "AWSLogs")
+    bad = tmp_path / "AWSLogs" / "broken.json"
+    bad.write_text("{not json")
+    result = run("scan", str(tmp_path / "AWSLogs"), "-f", "json", "--keep-going")
+    assert result.exit_code == 3, result.output
+    assert len(json.loads(result.stdout)) == len(EXPECTED)
+    assert f"unreadable, skipped: {bad}" in result.stderr
+    assert "1 file unreadable" in result.stderr
+
+
+def test_records_that_are_not_events_are_counted_and_named(tmp_path):
+    mixed = tmp_path / "mixed.json"
+    write_trail_file(mixed, [invoke(), {"note": "not an event"}])
+    result = run("scan", str(mixed), "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert f"{mixed}: skipped 1 record that are not CloudTrail events (first: record 2)" in result.stderr
+    assert "1 record skipped (not CloudTrail events)" in result.stderr
+
+
+def copy_pack(tmp_path):
+    from ducktrail.sqlfiles import sql_root
+
+    target = tmp_path / "sql"
+    shutil.copytree(sql_root(), target)
+    return target
+
+
+def test_changed_released_sql_exits_4(tmp_path):
+    pack = copy_pack(tmp_path)
+    released = pack / "rules" / RULE_ID / "v1.sql"
+    released.write_text(released.read_text().replace("'Invoke%'", "'Invoke%' OR TRUE"))
+    result = run("scan", SAMPLE, env={"DUCKTRAIL_SQL_DIR": str(pack)})
+    assert result.exit_code == 4, result.output
+    assert f"{released}: released SQL changed" in result.stderr
+
+
+def test_invalid_metadata_exits_4_with_file_and_line(tmp_path):
+    pack = copy_pack(tmp_path)
+    metadata = pack / "rules" / RULE_ID / "rule.toml"
+    metadata.write_text(metadata.read_text().replace('severity = "medium"', 'severity = "urgent"'))
+    result = run("list", env={"DUCKTRAIL_SQL_DIR": str(pack)})
+    assert result.exit_code == 4, result.output
+    line = metadata.read_text().splitlines().index('severity = "urgent"') + 1
+    assert f"{metadata}:{line}: severity: expected low | medium | high | critical, got 'urgent'" in result.stderr
+
+
+def test_lock_check_fails_on_an_unlocked_draft_and_lock_releases_it(tmp_path):
+    pack = copy_pack(tmp_path)
+    rule_dir = pack / "rules" / RULE_ID
+    (rule_dir / "v2.sql").write_text((rule_dir / "v1.sql").read_text() + "\n-- v2\n")
+    metadata = rule_dir / "rule.toml"
+    metadata.write_text(metadata.read_text().replace("version = 1\n", "version = 2\n", 1))
+    env = {"DUCKTRAIL_SQL_DIR": str(pack)}
+    check = run("lock", "--check", env=env)
+    assert check.exit_code == 4 and "version 2 is not in the lock file" in check.stderr, check.output
+    assert run("lock", env=env).exit_code == 0
+    assert run("lock", "--check", env=env).exit_code == 0
+    assert set(json.loads((pack / "rules" / "rules.lock.json").read_text())[RULE_ID]) == {"1", "2"}
+
+
+def test_list_shows_the_rule():
+    result = run("list")
+    assert result.exit_code == 0 and RULE_ID in result.stdout, result.output
+    listed = json.loads(run("list", "-f", "json").stdout)
+    assert listed[0]["id"] == RULE_ID and listed[0]["released_versions"] == [1]
+
+
+@pytest.mark.parametrize("name", [RULE_ID, "49002bbe-7aea-4146-91eb-b2b683bf5ed5"])
+def test_show_prints_metadata_triage_and_sql(name):
+    result = run("show", name)
+    assert result.exit_code == 0, result.output
+    for text in ("T1648 Serverless Execution", "Triage", "AddPermission", "FROM cloudtrail_events", "v1.sql, sha256:"):
+        assert text in result.stdout, result.stdout
+
+
+def test_help_documents_the_exit_codes():
+    for args in (["--help"], ["scan", "--help"]):
+        result = run(*args)
+        assert result.exit_code == 0
+        assert "Exit codes: 0 clean run" in result.stdout and "3 unreadable input" in result.stdout, result.stdout
+
+
+def test_version():
+    assert run("--version").stdout.startswith("ducktrail ")
+
+
+def test_running_out_of_memory_exits_4_and_blames_no_file():
+    result = run("scan", SAMPLE, "--memory-limit", "10MB")
+    assert result.exit_code == 4, result.output
+    assert "ran out of resources" in result.stderr and "--memory-limit" in result.stderr
+    assert "fixtures" not in result.stderr
+
+
+def test_show_unknown_version_is_a_usage_error():
+    result = run("show", RULE_ID, "--version", "9")
+    assert result.exit_code == 2, result.output
+    assert "has no version 9 (versions: 1)" in result.stderr

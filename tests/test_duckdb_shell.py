@@ -1,0 +1,68 @@
+"""Analysts run the SQL pack in the DuckDB shell without Python: the README's command must work."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support import FIXTURES, REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def duckdb_shell() -> str:
+    beside_python = Path(sys.executable).with_name("duckdb")
+    found = str(beside_python) if beside_python.exists() else shutil.which("duckdb")
+    if found is None:
+        pytest.skip("the DuckDB shell is not installed: pip install duckdb-cli (part of the dev extra)")
+    return found
+
+
+def documented_command() -> str:
+    match = re.search(r"<!-- analyst-duckdb-cli.*?-->\s*```sh\n(.*?)```", README, re.S)
+    assert match, "README lost its analyst DuckDB command"
+    return match.group(1)
+
+
+def test_readme_command_runs_the_rule_in_the_duckdb_shell():
+    command = documented_command()
+    assert command.startswith("duckdb ")
+    # Same statements, JSON output mode so the result can be compared.
+    command = command.replace("duckdb", f"{duckdb_shell()} -json", 1)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(["bash", "-c", command], cwd=REPO, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)
+    expected = json.loads((FIXTURES / "AWSLogs.expected.json").read_text())["alerts"]
+    for alert in expected:  # the shell prints timestamps as DuckDB renders them
+        for key in ("first_seen", "last_seen"):
+            alert[key] = alert[key].replace("T", " ").removesuffix("Z")
+    assert rows == expected, result.stdout
+
+
+def test_the_adapter_queries_in_the_shell_like_in_python():
+    one_case = FIXTURES / "cases" / "source_ips_keep_only_ip_addresses" / "events.json"
+    statements = [
+        f"SET VARIABLE ducktrail_files = '{one_case}'",
+        ".read sql/sources/duckdb/cloudtrail_json.sql",
+        "SELECT source_ip_address, source_ip FROM cloudtrail_events ORDER BY event_time",
+    ]
+    args = [duckdb_shell(), "-json"] + [part for s in statements for part in ("-c", s)]
+    result = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        {"source_ip_address": "203.0.113.7", "source_ip": "203.0.113.7"},
+        {"source_ip_address": "2001:db8::1", "source_ip": "2001:db8::1"},
+        {"source_ip_address": "lambda.amazonaws.com", "source_ip": None},
+        {"source_ip_address": "AWS Internal", "source_ip": None},
+        {"source_ip_address": "203.0.113.7", "source_ip": "203.0.113.7"},
+        {"source_ip_address": "203.0.113.999", "source_ip": None},
+        {"source_ip_address": None, "source_ip": None},
+    ]

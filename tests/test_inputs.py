@@ -1,0 +1,606 @@
+"""How inputs are found and how bad input is reported, through the library (ducktrail.scan)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from ducktrail.errors import InputError, UsageError
+from tests.support import FIXTURES, invoke, scan_paths, write_ndjson, write_trail_file
+
+ACCOUNT = "111122223333"
+DAY = "2026/11/01"
+EXTERNAL = "arn:aws:sts::444455556666:assumed-role/ExternalRole/s"
+
+
+def caller(name: str) -> str:
+    """A cross-account principal whose alerts can be told apart from every other test event's."""
+    return f"arn:aws:iam::444455556666:user/{name}"
+
+
+def alerting(name: str, count: int = 1, *, first_id: int = 0) -> list[dict]:
+    return [invoke(caller(name), event_id=f"{name}-{first_id + i}") for i in range(count)]
+
+
+def principals(report) -> list[str]:
+    return [alert["user_identity_arn"] for alert in report.alerts]
+
+
+def trail_key(root: Path, account: str = ACCOUNT, region: str = "us-east-1", *, folder: str = "CloudTrail", org: str | None = None) -> Path:
+    """Where S3 delivery puts a file: AWSLogs/[<o-id>/]<acct>/<folder>/<region>/YYYY/MM/DD/<name>.
+
+    The name is always a CloudTrail/ one, so that only the folder can tell a sibling file apart.
+    """
+    base = root / "AWSLogs"
+    if org:
+        base = base / org
+    name = f"{account}_CloudTrail_{region}_20261101T0100Z_a1b2c3d4.json.gz"
+    return base / account / folder / region / DAY / name
+
+
+# --- discovery ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("folder", ["CloudTrail-Digest", "CloudTrail-Insight", "CloudTrail-NetworkActivity"])
+def test_sibling_trail_folders_are_skipped_with_their_reason(tmp_path, folder):
+    # The sibling file holds alerting Lambda records: were it read, its principal would alert.
+    write_trail_file(trail_key(tmp_path), alerting("api-caller"))
+    sibling = write_trail_file(trail_key(tmp_path, folder=folder), alerting("sibling-caller"))
+
+    report = scan_paths(tmp_path / "AWSLogs")
+
+    assert principals(report) == [caller("api-caller")]
+    assert report.files_read == 1
+    assert report.events_read == 1
+    assert [(s.path, s.reason) for s in report.skipped_files] == [(str(sibling), f"{folder} file")]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "111122223333_CloudTrail-Digest_us-east-1_org-trail_us-east-1_20261101T020000Z.json.gz",
+        "111122223333_CloudTrail-Insight_us-east-1_20261101T0100Z_a1b2c3d4.json.gz",
+        "111122223333_CloudTrail-NetworkActivity_us-east-1_20261101T0100Z_a1b2c3d4.json.gz",
+    ],
+)
+def test_sibling_trail_files_named_explicitly_are_skipped_by_their_name(tmp_path, name):
+    # Downloaded out of their folder, only the name still says what they are.
+    path = write_trail_file(tmp_path / "downloads" / name, alerting("sibling-caller"))
+    kind = name.split("_")[1]
+
+    report = scan_paths(path)
+
+    assert report.alerts == []
+    assert report.files_read == 0 and report.events_read == 0
+    assert [(s.path, s.reason) for s in report.skipped_files] == [(str(path), f"{kind} file")]
+
+
+def test_explicit_file_inside_a_digest_folder_is_skipped(tmp_path):
+    path = write_trail_file(tmp_path / "AWSLogs" / ACCOUNT / "CloudTrail-Digest" / "us-east-1" / "digest.json.gz", alerting("x"))
+
+    report = scan_paths(path)
+
+    assert report.alerts == [] and report.files_read == 0
+    assert [(s.path, s.reason) for s in report.skipped_files] == [(str(path), "CloudTrail-Digest file")]
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "events.csv", "events.json.bak", "trail.log.gz", "README", "events.json.zip"])
+def test_files_in_folders_without_a_json_suffix_are_skipped_with_a_reason(tmp_path, name):
+    # Valid CloudTrail inside: skipping is by name, and reading it would raise an alert.
+    write_trail_file(tmp_path / "logs" / "real.json", alerting("real-caller"))
+    other = write_trail_file(tmp_path / "logs" / name, alerting("other-caller"), compress=False)
+
+    report = scan_paths(tmp_path / "logs")
+
+    assert principals(report) == [caller("real-caller")]
+    assert report.files_read == 1
+    assert len(report.skipped_files) == 1
+    assert report.skipped_files[0].path == str(other)
+    assert ".json" in report.skipped_files[0].reason
+
+
+@pytest.mark.parametrize(
+    ("name", "ndjson", "compress"),
+    [
+        ("a.json", False, False),
+        ("a.json.gz", False, True),
+        ("a.jsonl", True, False),
+        ("a.jsonl.gz", True, True),
+        ("a.ndjson", True, False),
+        ("a.ndjson.gz", True, True),
+        ("A.JSON.GZ", False, True),
+    ],
+)
+def test_files_in_folders_with_a_json_suffix_are_read(tmp_path, name, ndjson, compress):
+    writer = write_ndjson if ndjson else write_trail_file
+    writer(tmp_path / "logs" / name, alerting("caller", 2), compress=compress)
+
+    report = scan_paths(tmp_path / "logs")
+
+    assert report.skipped_files == []
+    assert report.files_read == 1 and report.events_read == 2
+    assert [a["invocation_count"] for a in report.alerts] == [2]
+
+
+@pytest.mark.parametrize("name", ["events.log", "export.txt", "cloudtrail-events"])
+def test_explicitly_named_file_with_another_extension_is_read(tmp_path, name):
+    path = write_trail_file(tmp_path / name, alerting("caller", 3), compress=False)
+
+    report = scan_paths(path)
+
+    assert report.skipped_files == []
+    assert report.files_read == 1 and report.events_read == 3
+    assert [a["invocation_count"] for a in report.alerts] == [3]
+
+
+@pytest.mark.parametrize("name", ["events.json", "events.json.gz", "events.ndjson"])
+def test_empty_files_are_skipped_not_failed(tmp_path, name):
+    write_trail_file(tmp_path / "logs" / "real.json", alerting("caller"))
+    empty = tmp_path / "logs" / name
+    empty.write_bytes(b"")
+
+    from_folder = scan_paths(tmp_path / "logs")
+    named = scan_paths(empty)
+
+    assert principals(from_folder) == [caller("caller")]
+    assert [(s.path, "empty" in s.reason) for s in from_folder.skipped_files] == [(str(empty), True)]
+    assert named.alerts == [] and named.files_read == 0
+    assert [(s.path, "empty" in s.reason) for s in named.skipped_files] == [(str(empty), True)]
+
+
+def test_same_file_given_twice_is_read_once(tmp_path):
+    path = write_trail_file(tmp_path / "logs" / "a.json.gz", alerting("caller"))
+    link = tmp_path / "link.json.gz"
+    link.symlink_to(path)
+
+    for given in [(path, path), (tmp_path / "logs", path), (path, tmp_path / "logs"), (path, link)]:
+        report = scan_paths(*given)
+        assert report.files_read == 1, given
+        assert report.events_read == 1, given
+        assert [a["invocation_count"] for a in report.alerts] == [1], given
+
+
+def test_organization_trail_layout_is_read(tmp_path):
+    org = "o-a1b2c3d4e5"
+    write_trail_file(trail_key(tmp_path, "222233334444", "eu-west-1", org=org), alerting("org-caller"))
+    write_trail_file(trail_key(tmp_path, "222233334444", "eu-west-1", org=org, folder="CloudTrail-Digest"), alerting("digest"))
+
+    report = scan_paths(tmp_path / "AWSLogs")
+
+    assert principals(report) == [caller("org-caller")]
+    assert report.files_read == 1 and report.events_read == 1
+    assert [s.reason for s in report.skipped_files] == ["CloudTrail-Digest file"]
+
+
+def test_directory_walk_order_is_sorted_whatever_the_creation_order(tmp_path):
+    # Every file is broken, so keep_going lists them all in the order they were taken.
+    leaves = ["A/x.json", "a/m/y.json", "a/n/z.json", "b/10.json", "b/2.json", "c/1.ndjson"]
+    for leaf in reversed(leaves):
+        (tmp_path / leaf).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / leaf).write_text('{"Records": [')
+    empties = ["b/0-empty.json", "a/m/0-empty.json"]
+    for leaf in empties:
+        (tmp_path / leaf).write_bytes(b"")
+
+    first = scan_paths(tmp_path, keep_going=True)
+    second = scan_paths(tmp_path, keep_going=True)
+
+    assert [p.path for p in first.unreadable] == [str(tmp_path / leaf) for leaf in leaves]
+    assert [s.path for s in first.skipped_files] == [str(tmp_path / "a/m/0-empty.json"), str(tmp_path / "b/0-empty.json")]
+    assert [(p.path, p.message, p.record) for p in second.unreadable] == [(p.path, p.message, p.record) for p in first.unreadable]
+    assert second.skipped_files == first.skipped_files
+
+
+# --- shapes that load --------------------------------------------------------------------------
+
+TWO_INVOKES = alerting("shape-caller", 2)
+
+
+def write_pretty(path):
+    return write_trail_file(path / "a.json", TWO_INVOKES, indent=2)
+
+
+def write_compact(path):
+    return write_trail_file(path / "a.json", TWO_INVOKES)
+
+
+def write_pretty_gz(path):
+    return write_trail_file(path / "a.json.gz", TWO_INVOKES, indent=4)
+
+
+def write_compact_gz(path):
+    return write_trail_file(path / "a.json.gz", TWO_INVOKES)
+
+
+def write_plain_ndjson(path):
+    return write_ndjson(path / "a.ndjson", TWO_INVOKES)
+
+
+def write_ndjson_gz(path):
+    return write_ndjson(path / "a.ndjson.gz", TWO_INVOKES)
+
+
+def write_ndjson_crlf_blank_lines(path):
+    target = path / "a.jsonl"
+    path.mkdir()
+    target.write_bytes(b"\r\n".join([b""] + [json.dumps(e).encode() for e in TWO_INVOKES] + [b"", b""]))
+    return target
+
+
+@pytest.mark.parametrize(
+    "write",
+    [write_pretty, write_compact, write_pretty_gz, write_compact_gz, write_plain_ndjson, write_ndjson_gz, write_ndjson_crlf_blank_lines],
+)
+def test_cloudtrail_shapes_load_with_the_same_alert(tmp_path, write):
+    reference = scan_paths(write_compact(tmp_path / "reference"))
+    path = write(tmp_path / "shape")
+
+    report = scan_paths(path)
+
+    assert report.files_read == 1 and report.events_read == 2
+    assert report.unreadable == [] and report.skipped_records == []
+    assert report.alerts == reference.alerts
+    assert [a["invocation_count"] for a in report.alerts] == [2]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_empty_records_list_reads_zero_events_without_error(tmp_path, compress):
+    path = write_trail_file(tmp_path / ("a.json.gz" if compress else "a.json"), [])
+
+    report = scan_paths(path)
+
+    assert report.alerts == []
+    assert report.files_read == 1 and report.events_read == 0
+    assert report.unreadable == [] and report.skipped_records == [] and report.skipped_files == []
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_whole_50mb_trail_file_is_read(tmp_path, compress):
+    # AWS caps a delivered file at about 50 MB uncompressed, far above DuckDB's default 16 MB
+    # object limit; one event repeated with distinct eventIDs builds such a file quickly.
+    template = json.loads((FIXTURES / "cases" / "cross_account_invoke_alerts" / "events.json").read_text())["Records"][0]
+    head, tail = json.dumps(dict(template, eventID="@ID@")).split("@ID@")
+    record_size = len(head) + len(tail) + 36 + 2
+    count = 50 * 1024 * 1024 // record_size + 1
+    text = '{"Records": [\n' + ",\n".join(f"{head}{i:036d}{tail}" for i in range(count)) + "\n]}"
+    assert len(text) >= 50 * 1024 * 1024
+    path = tmp_path / ("big.json.gz" if compress else "big.json")
+    data = text.encode()
+    path.write_bytes(gzip.compress(data, compresslevel=1, mtime=0) if compress else data)
+
+    report = scan_paths(path)
+
+    assert report.unreadable == []
+    assert report.files_read == 1
+    assert report.events_read == count
+    assert [a["invocation_count"] for a in report.alerts] == [count]
+    assert report.alerts[0]["user_identity_arn"] == template["userIdentity"]["arn"]
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+EVENT = invoke(EXTERNAL, event_id="bad-input-event")
+TRAIL_BYTES = json.dumps({"Records": [EVENT, dict(EVENT, eventID="bad-input-event-2")]}).encode()
+TRAIL_GZ = gzip.compress(TRAIL_BYTES, mtime=0)
+
+
+def test_missing_path_is_an_input_error_naming_it(tmp_path):
+    good = write_trail_file(tmp_path / "a.json", alerting("caller"))
+    missing = tmp_path / "no-such-dir" / "b.json"
+
+    with pytest.raises(InputError) as raised:
+        scan_paths(good, missing)
+
+    assert raised.value.path == str(missing)
+    assert "no such file" in raised.value.message
+
+
+# Each: file name, bytes, words the message must hold. Names avoid words the engine's messages
+# are searched for, so that the name cannot decide the diagnosis.
+BAD_FILES = {
+    "corrupt": ("corrupt.json.gz", TRAIL_GZ[:10] + bytes(20) + TRAIL_GZ[30:], ["corrupt"]),
+    "truncated": ("truncated.json.gz", TRAIL_GZ[: len(TRAIL_GZ) // 2], ["truncated"]),
+    "plain_named_gz": ("plain.json.gz", TRAIL_BYTES, ["plain JSON", ".gz"]),
+    "random_named_gz": ("random.json.gz", b"this is neither gzip nor JSON", ["not a gzip file"]),
+    "compressed_named_json": ("packed.json", TRAIL_GZ, ["compressed", "not named .gz"]),
+    "compressed_named_ndjson": ("packed.ndjson", gzip.compress(b"".join(json.dumps(EVENT).encode() + b"\n" for _ in range(3)), mtime=0), ["not named .gz"]),
+    "invalid_json": ("broken.json", TRAIL_BYTES[:-40] + b"}}]}", ["not valid JSON"]),
+    "cut_off_json": ("cut.json", TRAIL_BYTES[: len(TRAIL_BYTES) // 2], ["not valid JSON"]),
+    "other_object": ("other.json", b'{"foo": 1}', ["not CloudTrail JSON"]),
+    "null_records": ("nullrecords.json", b'{"Records": null}', ["not CloudTrail JSON"]),
+    "records_object": ("recordsobject.json", b'{"Records": {"eventName": "Invoke"}}', ["not CloudTrail JSON"]),
+    "top_level_array": ("array.json", json.dumps([EVENT]).encode(), ["not CloudTrail JSON"]),
+    "string_record": ("stringrecord.json", json.dumps({"Records": [EVENT, "oops", EVENT]}).encode(), ["not CloudTrail JSON"]),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_FILES))
+def test_bad_file_is_an_input_error_naming_it(tmp_path, kind):
+    name, data, words = BAD_FILES[kind]
+    path = tmp_path / "in" / name
+    path.parent.mkdir()
+    path.write_bytes(data)
+
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+
+    assert raised.value.path == str(path)
+    for word in words:
+        assert word in raised.value.message, raised.value.message
+
+
+@pytest.mark.parametrize("kind", list(BAD_FILES))
+def test_bad_file_among_good_ones_is_named_not_a_good_one(tmp_path, kind):
+    name, data, _ = BAD_FILES[kind]
+    write_trail_file(tmp_path / "in" / "0-good.json.gz", alerting("caller"))
+    write_ndjson(tmp_path / "in" / "z-good.ndjson", alerting("caller"))
+    path = tmp_path / "in" / name
+    path.write_bytes(data)
+
+    with pytest.raises(InputError) as raised:
+        scan_paths(tmp_path / "in")
+
+    assert raised.value.path == str(path)
+
+
+def test_invalid_json_line_in_ndjson_is_located_by_record(tmp_path):
+    lines = [json.dumps(e) for e in alerting("caller", 4)]
+    lines[2] = lines[2][:-20]
+    path = tmp_path / "a.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+
+    assert raised.value.path == str(path)
+    assert "not valid JSON" in raised.value.message
+    assert raised.value.line == 3
+
+
+def test_invalid_json_in_pretty_trail_file_points_at_the_right_record_or_line(tmp_path):
+    text = json.dumps({"Records": alerting("caller", 3)}, indent=2)
+    lines = text.splitlines()
+    bad_line = [i for i, line in enumerate(lines) if '"eventName"' in line][1]
+    lines[bad_line] = lines[bad_line].replace('"Invoke"', '"Invoke" oops')
+    path = tmp_path / "a.json"
+    path.write_text("\n".join(lines))
+
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+
+    error = raised.value
+    assert "not valid JSON" in error.message
+    assert (error.record, error.line) != (None, None)
+    assert error.record in (None, 2)
+    assert error.line in (None, bad_line + 1)
+
+
+@pytest.mark.parametrize(("position", "element"), [(1, "oops"), (2, 7), (3, ["list"])])
+def test_non_object_in_records_is_located_by_its_1_based_record_number(tmp_path, position, element):
+    records = alerting("caller", 3)
+    records.insert(position - 1, element)
+    path = write_trail_file(tmp_path / "a.json.gz", records)
+
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+
+    assert raised.value.path == str(path)
+    assert "not CloudTrail JSON" in raised.value.message
+    assert raised.value.record == position
+
+
+@pytest.mark.parametrize("folder", ["gzip-exports", "zlib"])
+def test_diagnosis_of_invalid_json_does_not_depend_on_the_folder_name(tmp_path, folder):
+    path = tmp_path / folder / "events.json"
+    path.parent.mkdir()
+    path.write_bytes(TRAIL_BYTES[:-40] + b"}}]}")
+
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+
+    assert raised.value.path == str(path)
+    assert "not valid JSON" in raised.value.message
+
+
+def test_corrupt_gz_file_is_not_told_to_add_the_gz_suffix(tmp_path):
+    middle = len(TRAIL_GZ) // 2
+    path = tmp_path / "in" / "events.json.gz"
+    path.parent.mkdir()
+    path.write_bytes(TRAIL_GZ[:middle] + bytes(b ^ 0xFF for b in TRAIL_GZ[middle : middle + 16]) + TRAIL_GZ[middle + 16 :])
+
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+
+    assert raised.value.path == str(path)
+    assert "add the .gz suffix" not in raised.value.message
+    assert "corrupt" in raised.value.message
+
+
+def test_zero_filled_gz_file_is_reported_corrupt(tmp_path):
+    # A run of zero bytes is what a crash mid-write leaves in a file.
+    path = tmp_path / "in" / "events.json.gz"
+    path.parent.mkdir()
+    path.write_bytes(TRAIL_GZ[:12] + bytes(40) + TRAIL_GZ[52:])
+
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+
+    assert raised.value.path == str(path)
+    assert "corrupt" in raised.value.message
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limitation: DuckDB does not check the gzip CRC-32 and length trailer, so a flipped "
+    "byte in stored (level 0) data is read as if it were the event; checking it in Python would "
+    "decompress every file twice",
+)
+def test_gz_file_failing_its_checksum_is_reported_corrupt(tmp_path):
+    # Stored (level 0) deflate keeps the bytes as they are, so one changed digit still inflates
+    # to valid JSON and only the CRC-32 can tell.
+    data = gzip.compress(TRAIL_BYTES, compresslevel=0, mtime=0)
+    at = data.index(b"444455556666")
+    path = tmp_path / "in" / "events.json.gz"
+    path.parent.mkdir()
+    path.write_bytes(data[:at] + b"9" + data[at + 1 :])
+    with pytest.raises(gzip.BadGzipFile):
+        gzip.decompress(path.read_bytes())
+
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+
+    assert raised.value.path == str(path)
+
+
+@pytest.mark.parametrize("limit", ["1GB", "2GB"])
+def test_small_file_scans_under_a_modest_memory_limit(tmp_path, limit):
+    path = write_trail_file(tmp_path / "a.json.gz", alerting("caller"))
+
+    report = scan_paths(path, memory_limit=limit)
+
+    assert report.events_read == 1
+    assert principals(report) == [caller("caller")]
+
+
+def test_keep_going_lists_every_bad_file_and_still_scans_the_good_ones(tmp_path):
+    folder = tmp_path / "in"
+    good = [
+        write_trail_file(folder / "good-1.json.gz", alerting("first-caller", 2)),
+        write_ndjson(folder / "good-2.ndjson", alerting("second-caller", 1) + alerting("first-caller", 1, first_id=9)),
+    ]
+    bad = []
+    for name, data, _ in BAD_FILES.values():
+        (folder / name).write_bytes(data)
+        bad.append(str(folder / name))
+    expected = scan_paths(*good)
+
+    report = scan_paths(folder, keep_going=True)
+
+    assert sorted(p.path for p in report.unreadable) == sorted(bad)
+    assert all(isinstance(p, InputError) and p.message for p in report.unreadable)
+    assert report.alerts == expected.alerts
+    assert [(a["user_identity_arn"], a["invocation_count"]) for a in report.alerts] == [
+        (caller("first-caller"), 3),
+        (caller("second-caller"), 1),
+    ]
+    assert report.files_read == 2
+    assert report.events_read == 4
+
+
+def test_keep_going_gives_each_bad_file_the_diagnosis_it_gets_alone(tmp_path):
+    folder = tmp_path / "in"
+    for name, data, _ in BAD_FILES.values():
+        folder.mkdir(exist_ok=True)
+        (folder / name).write_bytes(data)
+    write_trail_file(folder / "good.json", alerting("caller"))
+
+    report = scan_paths(folder, keep_going=True)
+
+    by_path = {p.path: p for p in report.unreadable}
+    for name, _, words in BAD_FILES.values():
+        problem = by_path[str(folder / name)]
+        for word in words:
+            assert word in problem.message, (name, problem.message)
+    assert by_path[str(folder / "stringrecord.json")].record == 2
+
+
+def test_keep_going_with_only_bad_files_reports_them_all_and_no_alerts(tmp_path):
+    for name, data, _ in list(BAD_FILES.values())[:4]:
+        (tmp_path / name).write_bytes(data)
+
+    report = scan_paths(tmp_path, keep_going=True)
+
+    assert len(report.unreadable) == 4
+    assert report.alerts == [] and report.files_read == 0 and report.events_read == 0
+
+
+def test_non_event_objects_in_ndjson_are_counted_and_skipped_not_fatal(tmp_path):
+    events = alerting("caller", 3)
+    lines = [
+        json.dumps(events[0]),
+        json.dumps({"message": "export started"}),
+        json.dumps(events[1]),
+        json.dumps({"eventName": "", "note": "placeholder only"}),
+        json.dumps({"Records": None}),
+        json.dumps(events[2]),
+    ]
+    path = tmp_path / "export.ndjson"
+    path.write_text("\n".join(lines) + "\n")
+
+    report = scan_paths(path)
+
+    assert [(s.path, s.count, s.first_record) for s in report.skipped_records] == [(str(path), 3, 2)]
+    assert report.events_read == 3
+    assert report.files_read == 1
+    assert [(a["user_identity_arn"], a["invocation_count"]) for a in report.alerts] == [(caller("caller"), 3)]
+
+
+def test_non_event_objects_are_reported_per_file(tmp_path):
+    clean = write_ndjson(tmp_path / "clean.ndjson", alerting("caller", 2))
+    noisy = write_ndjson(tmp_path / "noisy.ndjson.gz", [{"foo": 1}, {"bar": 2}, *alerting("caller", 1, first_id=5)])
+
+    report = scan_paths(clean, noisy)
+
+    assert [(s.path, s.count, s.first_record) for s in report.skipped_records] == [(str(noisy), 2, 1)]
+    assert report.events_read == 3
+    assert [a["invocation_count"] for a in report.alerts] == [3]
+
+
+@pytest.mark.parametrize("event_time", ["yesterday", "2026-11-01T01:00:00+00:00"])
+def test_skipped_record_count_and_first_record_agree(tmp_path, event_time):
+    events = alerting("caller", 2)
+    path = write_ndjson(tmp_path / "a.ndjson", [events[0], {"eventTime": event_time}, events[1]])
+
+    report = scan_paths(path)
+
+    summary = [(s.count, s.first_record) for s in report.skipped_records]
+    # Either the odd record is an event (nothing skipped) or it is not (skipped at record 2).
+    assert (summary, report.events_read) in [([], 3), ([(1, 2)], 2)]
+
+
+# --- time bounds -------------------------------------------------------------------------------
+
+TIMES = ["2026-11-01T00:59:59.999Z", "2026-11-01T01:00:00Z", "2026-11-01T01:30:00Z", "2026-11-01T01:59:59.999Z", "2026-11-01T02:00:00Z"]
+
+
+def window_alerts(tmp_path, **bounds):
+    events = [invoke(caller("timed"), time=t, event_id=f"t{i}", ip=f"192.0.2.{i + 1}") for i, t in enumerate(TIMES)]
+    path = write_trail_file(tmp_path / "a.json", events)
+    return [(a["invocation_count"], a["first_seen"], a["last_seen"], a["source_ips"]) for a in scan_paths(path, **bounds).alerts]
+
+
+def test_since_is_inclusive_and_until_is_exclusive(tmp_path):
+    got = window_alerts(tmp_path, since=datetime(2026, 11, 1, 1), until=datetime(2026, 11, 1, 2))
+
+    assert got == [(3, "2026-11-01T01:00:00Z", "2026-11-01T01:59:59.999Z", ["192.0.2.2", "192.0.2.3", "192.0.2.4"])]
+
+
+def test_since_alone_keeps_events_from_that_time_on(tmp_path):
+    got = window_alerts(tmp_path, since=datetime(2026, 11, 1, 1, 30))
+
+    assert got == [(3, "2026-11-01T01:30:00Z", "2026-11-01T02:00:00Z", ["192.0.2.3", "192.0.2.4", "192.0.2.5"])]
+
+
+def test_until_alone_keeps_events_before_that_time(tmp_path):
+    got = window_alerts(tmp_path, until=datetime(2026, 11, 1, 1))
+
+    assert got == [(1, "2026-11-01T00:59:59.999Z", "2026-11-01T00:59:59.999Z", ["192.0.2.1"])]
+
+
+def test_window_with_no_events_gives_no_alerts(tmp_path):
+    assert window_alerts(tmp_path, since=datetime(2026, 11, 2), until=datetime(2026, 11, 3)) == []
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [(datetime(2026, 11, 1, 1), datetime(2026, 11, 1, 1)), (datetime(2026, 11, 1, 2), datetime(2026, 11, 1, 1))],
+)
+def test_since_not_before_until_is_a_usage_error(tmp_path, since, until):
+    path = write_trail_file(tmp_path / "a.json", alerting("caller"))
+
+    with pytest.raises(UsageError):
+        scan_paths(path, since=since, until=until)

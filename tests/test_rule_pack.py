@@ -1,0 +1,125 @@
+"""The rule pack itself: metadata validated, SQL shaped as a rule, released versions frozen."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from ducktrail.errors import RulePackError, RulePackErrors
+from ducktrail.pack.loader import load_pack
+from ducktrail.pack.lock import changed_releases, drafts, locked_with_drafts, read_lock
+from ducktrail.pack.rules import load_rule
+from ducktrail.pack.sql_shape import pack_shape_problems, shape_problems
+from ducktrail.sqlfiles import rules_dir
+from tests.support import RULE_ID
+
+PACK = load_pack()
+
+
+def test_every_rule_version_is_released_and_unchanged():
+    # Editing a released vN.sql fails here: put the change in a new version and `just lock` it.
+    assert changed_releases(PACK.rules, PACK.lock) == []
+    assert drafts(PACK.rules, PACK.lock) == [], "run `just lock` to release new versions"
+
+
+def test_every_rule_version_is_one_select_over_cloudtrail_events():
+    assert pack_shape_problems(PACK.rules) == []
+
+
+def test_a_rule_reading_files_directly_is_refused():
+    assert shape_problems("SELECT * FROM read_json('x.json.gz')")
+    assert shape_problems("SELECT * FROM cloudtrail_events JOIN other_table USING (event_id)") == [
+        "reads other_table instead of cloudtrail_events"
+    ]
+
+
+def test_port_keeps_the_upstream_identity_and_scoring():
+    rule = PACK.find(RULE_ID)
+    assert rule.upstream is not None
+    assert (rule.upstream.source, rule.upstream.rule_id, rule.upstream.version) == (
+        "elastic/detection-rules",
+        "49002bbe-7aea-4146-91eb-b2b683bf5ed5",
+        1,
+    )
+    assert (rule.severity, rule.risk_score) == ("medium", 47)
+    assert (rule.tactic.id, [t.id for t in rule.techniques]) == ("TA0002", ["T1648"])
+    assert PACK.find(rule.upstream.rule_id) is rule
+
+
+def test_metadata_is_frozen():
+    rule = PACK.find(RULE_ID)
+    with pytest.raises(AttributeError):
+        rule.severity = "low"  # type: ignore[misc]
+
+
+@pytest.fixture
+def rule_copy(tmp_path):
+    target = tmp_path / RULE_ID
+    shutil.copytree(rules_dir() / RULE_ID, target)
+    return target
+
+
+def rewrite(path, old, new):
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_loader_collects_every_metadata_problem_with_its_line(rule_copy):
+    metadata = rule_copy / "rule.toml"
+    rewrite(metadata, "risk_score = 47", "risk_score = 470")
+    rewrite(metadata, 'id = "T1648"', 'id = "1648"')
+    rewrite(metadata, 'severity = "medium"\n', "")
+    with pytest.raises(RulePackErrors) as caught:
+        load_rule(rule_copy)
+    messages = [str(p) for p in caught.value.problems]
+    lines = metadata.read_text().splitlines()
+    risk_line = lines.index("risk_score = 470") + 1
+    assert f"{metadata}:{risk_line}: risk_score: expected a whole number from 0 to 100, got 470" in messages
+    assert any("techniques[0].id: expected an id like" in m for m in messages), messages
+    assert any(m.endswith("severity: missing") for m in messages), messages
+
+
+def test_loader_fails_fast_by_default_and_collects_across_rules_on_request(tmp_path):
+    for name in ("rule-a", "rule-b"):
+        shutil.copytree(rules_dir() / RULE_ID, tmp_path / name)
+    with pytest.raises(RulePackErrors) as fast:
+        load_pack(tmp_path)
+    assert len(fast.value.problems) == 1  # only the first folder's id mismatch
+    with pytest.raises(RulePackErrors) as collected:
+        load_pack(tmp_path, collect=True)
+    assert [p.path for p in collected.value.problems] == [str(tmp_path / n / "rule.toml") for n in ("rule-a", "rule-b")]
+
+
+def test_version_must_name_the_newest_sql_file(rule_copy):
+    (rule_copy / "v3.sql").write_text("SELECT * FROM cloudtrail_events")
+    with pytest.raises(RulePackErrors) as caught:
+        load_rule(rule_copy)
+    text = str(caught.value)
+    assert "versions must run 1..N without gaps, found [1, 3]" in text
+    assert "version is 1 but the newest SQL file is v3.sql" in text
+
+
+def test_unknown_keys_and_bad_toml_are_reported(rule_copy):
+    metadata = rule_copy / "rule.toml"
+    rewrite(metadata, "risk_score = 47", "risk_score = 47\nrisk_scroe = 5")
+    with pytest.raises(RulePackErrors, match="unknown key 'risk_scroe'"):
+        load_rule(rule_copy)
+    metadata.write_text("id = ")
+    with pytest.raises(RulePackErrors, match=r"rule.toml:1: invalid TOML"):
+        load_rule(rule_copy)
+
+
+def test_locking_adds_drafts_and_refuses_to_relock_a_changed_release(rule_copy):
+    lock = read_lock(rules_dir() / "rules.lock.json")
+    (rule_copy / "v2.sql").write_text((rule_copy / "v1.sql").read_text() + "-- tuned\n")
+    rewrite(rule_copy / "rule.toml", "version = 1\n", "version = 2\n")
+    rule = load_rule(rule_copy)
+    assert drafts([rule], lock) == [(rule, 2)]
+    updated = locked_with_drafts([rule], lock)
+    assert set(updated[RULE_ID]) == {"1", "2"} and updated[RULE_ID]["1"] == lock[RULE_ID]["1"]
+    rewrite(rule_copy / "v1.sql", "count(*)", "count(DISTINCT event_id)")
+    changed = load_rule(rule_copy)
+    with pytest.raises(RulePackError, match="released SQL changed"):
+        locked_with_drafts([changed], lock)
