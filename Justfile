@@ -14,9 +14,19 @@ setup:
     python3 -m venv .venv
     .venv/bin/pip install -q -e '.[dev]'
 
-# Run the test suite, as CI does (extra args go to pytest, e.g. `just test -k cli`)
-test *args:
+# Run the linters and the test suite, as CI does (extra args go to pytest, e.g. `just test -k cli`)
+test *args: lint
     python -m pytest {{ args }}
+
+# Check style and formatting (ruff)
+lint:
+    ruff check src tests
+    ruff format --check src tests
+
+# Reformat the code (ruff)
+fmt:
+    ruff format src tests
+    ruff check --fix src tests
 
 # Search harder for property-test counterexamples than the deterministic CI profile does
 explore *args:

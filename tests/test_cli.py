@@ -31,7 +31,7 @@ def test_scan_json_prints_the_expected_alerts_with_every_required_key():
     alerts = json.loads(result.stdout)
     assert [{k: a[k] for k in ALERT_KEYS} for a in alerts] == EXPECTED
     for alert in alerts:
-        assert REQUIRED_KEYS <= alert.keys(), result.stdout
+        assert alert.keys() >= REQUIRED_KEYS, result.stdout
         assert alert["rule_id"] == RULE_ID and alert["rule_version"] == 1
         assert alert["severity"] == "medium" and alert["risk_score"] == 47
 

@@ -30,7 +30,9 @@ def principals(report) -> list[str]:
     return [alert["user_identity_arn"] for alert in report.alerts]
 
 
-def trail_key(root: Path, account: str = ACCOUNT, region: str = "us-east-1", *, folder: str = "CloudTrail", org: str | None = None) -> Path:
+def trail_key(
+    root: Path, account: str = ACCOUNT, region: str = "us-east-1", *, folder: str = "CloudTrail", org: str | None = None
+) -> Path:
     """Where S3 delivery puts a file: AWSLogs/[<o-id>/]<acct>/<folder>/<region>/YYYY/MM/DD/<name>.
 
     The name is always a CloudTrail/ one, so that only the folder can tell a sibling file apart.
@@ -80,7 +82,9 @@ def test_sibling_trail_files_named_explicitly_are_skipped_by_their_name(tmp_path
 
 
 def test_explicit_file_inside_a_digest_folder_is_skipped(tmp_path):
-    path = write_trail_file(tmp_path / "AWSLogs" / ACCOUNT / "CloudTrail-Digest" / "us-east-1" / "digest.json.gz", alerting("x"))
+    path = write_trail_file(
+        tmp_path / "AWSLogs" / ACCOUNT / "CloudTrail-Digest" / "us-east-1" / "digest.json.gz", alerting("x")
+    )
 
     report = scan_paths(path)
 
@@ -88,7 +92,9 @@ def test_explicit_file_inside_a_digest_folder_is_skipped(tmp_path):
     assert [(s.path, s.reason) for s in report.skipped_files] == [(str(path), "CloudTrail-Digest file")]
 
 
-@pytest.mark.parametrize("name", ["notes.txt", "events.csv", "events.json.bak", "trail.log.gz", "README", "events.json.zip"])
+@pytest.mark.parametrize(
+    "name", ["notes.txt", "events.csv", "events.json.bak", "trail.log.gz", "README", "events.json.zip"]
+)
 def test_files_in_folders_without_a_json_suffix_are_skipped_with_a_reason(tmp_path, name):
     # Valid CloudTrail inside: skipping is by name, and reading it would raise an alert.
     write_trail_file(tmp_path / "logs" / "real.json", alerting("real-caller"))
@@ -167,7 +173,9 @@ def test_same_file_given_twice_is_read_once(tmp_path):
 def test_organization_trail_layout_is_read(tmp_path):
     org = "o-a1b2c3d4e5"
     write_trail_file(trail_key(tmp_path, "222233334444", "eu-west-1", org=org), alerting("org-caller"))
-    write_trail_file(trail_key(tmp_path, "222233334444", "eu-west-1", org=org, folder="CloudTrail-Digest"), alerting("digest"))
+    write_trail_file(
+        trail_key(tmp_path, "222233334444", "eu-west-1", org=org, folder="CloudTrail-Digest"), alerting("digest")
+    )
 
     report = scan_paths(tmp_path / "AWSLogs")
 
@@ -190,8 +198,13 @@ def test_directory_walk_order_is_sorted_whatever_the_creation_order(tmp_path):
     second = scan_paths(tmp_path, keep_going=True)
 
     assert [p.path for p in first.unreadable] == [str(tmp_path / leaf) for leaf in leaves]
-    assert [s.path for s in first.skipped_files] == [str(tmp_path / "a/m/0-empty.json"), str(tmp_path / "b/0-empty.json")]
-    assert [(p.path, p.message, p.record) for p in second.unreadable] == [(p.path, p.message, p.record) for p in first.unreadable]
+    assert [s.path for s in first.skipped_files] == [
+        str(tmp_path / "a/m/0-empty.json"),
+        str(tmp_path / "b/0-empty.json"),
+    ]
+    assert [(p.path, p.message, p.record) for p in second.unreadable] == [
+        (p.path, p.message, p.record) for p in first.unreadable
+    ]
     assert second.skipped_files == first.skipped_files
 
 
@@ -233,7 +246,15 @@ def write_ndjson_crlf_blank_lines(path):
 
 @pytest.mark.parametrize(
     "write",
-    [write_pretty, write_compact, write_pretty_gz, write_compact_gz, write_plain_ndjson, write_ndjson_gz, write_ndjson_crlf_blank_lines],
+    [
+        write_pretty,
+        write_compact,
+        write_pretty_gz,
+        write_compact_gz,
+        write_plain_ndjson,
+        write_ndjson_gz,
+        write_ndjson_crlf_blank_lines,
+    ],
 )
 def test_cloudtrail_shapes_load_with_the_same_alert(tmp_path, write):
     reference = scan_paths(write_compact(tmp_path / "reference"))
@@ -262,7 +283,9 @@ def test_empty_records_list_reads_zero_events_without_error(tmp_path, compress):
 def test_whole_50mb_trail_file_is_read(tmp_path, compress):
     # AWS caps a delivered file at about 50 MB uncompressed, far above DuckDB's default 16 MB
     # object limit; one event repeated with distinct eventIDs builds such a file quickly.
-    template = json.loads((FIXTURES / "cases" / "cross_account_invoke_alerts" / "events.json").read_text())["Records"][0]
+    template = json.loads((FIXTURES / "cases" / "cross_account_invoke_alerts" / "events.json").read_text())["Records"][
+        0
+    ]
     head, tail = json.dumps(dict(template, eventID="@ID@")).split("@ID@")
     record_size = len(head) + len(tail) + 36 + 2
     count = 50 * 1024 * 1024 // record_size + 1
@@ -307,14 +330,22 @@ BAD_FILES = {
     "plain_named_gz": ("plain.json.gz", TRAIL_BYTES, ["plain JSON", ".gz"]),
     "random_named_gz": ("random.json.gz", b"this is neither gzip nor JSON", ["not a gzip file"]),
     "compressed_named_json": ("packed.json", TRAIL_GZ, ["compressed", "not named .gz"]),
-    "compressed_named_ndjson": ("packed.ndjson", gzip.compress(b"".join(json.dumps(EVENT).encode() + b"\n" for _ in range(3)), mtime=0), ["not named .gz"]),
+    "compressed_named_ndjson": (
+        "packed.ndjson",
+        gzip.compress(b"".join(json.dumps(EVENT).encode() + b"\n" for _ in range(3)), mtime=0),
+        ["not named .gz"],
+    ),
     "invalid_json": ("broken.json", TRAIL_BYTES[:-40] + b"}}]}", ["not valid JSON"]),
     "cut_off_json": ("cut.json", TRAIL_BYTES[: len(TRAIL_BYTES) // 2], ["not valid JSON"]),
     "other_object": ("other.json", b'{"foo": 1}', ["not CloudTrail JSON"]),
     "null_records": ("nullrecords.json", b'{"Records": null}', ["not CloudTrail JSON"]),
     "records_object": ("recordsobject.json", b'{"Records": {"eventName": "Invoke"}}', ["not CloudTrail JSON"]),
     "top_level_array": ("array.json", json.dumps([EVENT]).encode(), ["not CloudTrail JSON"]),
-    "string_record": ("stringrecord.json", json.dumps({"Records": [EVENT, "oops", EVENT]}).encode(), ["not CloudTrail JSON"]),
+    "string_record": (
+        "stringrecord.json",
+        json.dumps({"Records": [EVENT, "oops", EVENT]}).encode(),
+        ["not CloudTrail JSON"],
+    ),
 }
 
 
@@ -410,7 +441,9 @@ def test_corrupt_gz_file_is_not_told_to_add_the_gz_suffix(tmp_path):
     middle = len(TRAIL_GZ) // 2
     path = tmp_path / "in" / "events.json.gz"
     path.parent.mkdir()
-    path.write_bytes(TRAIL_GZ[:middle] + bytes(b ^ 0xFF for b in TRAIL_GZ[middle : middle + 16]) + TRAIL_GZ[middle + 16 :])
+    path.write_bytes(
+        TRAIL_GZ[:middle] + bytes(b ^ 0xFF for b in TRAIL_GZ[middle : middle + 16]) + TRAIL_GZ[middle + 16 :]
+    )
 
     with pytest.raises(InputError) as raised:
         scan_paths(path)
@@ -564,13 +597,22 @@ def test_skipped_record_count_and_first_record_agree(tmp_path, event_time):
 
 # --- time bounds -------------------------------------------------------------------------------
 
-TIMES = ["2026-11-01T00:59:59.999Z", "2026-11-01T01:00:00Z", "2026-11-01T01:30:00Z", "2026-11-01T01:59:59.999Z", "2026-11-01T02:00:00Z"]
+TIMES = [
+    "2026-11-01T00:59:59.999Z",
+    "2026-11-01T01:00:00Z",
+    "2026-11-01T01:30:00Z",
+    "2026-11-01T01:59:59.999Z",
+    "2026-11-01T02:00:00Z",
+]
 
 
 def window_alerts(tmp_path, **bounds):
     events = [invoke(caller("timed"), time=t, event_id=f"t{i}", ip=f"192.0.2.{i + 1}") for i, t in enumerate(TIMES)]
     path = write_trail_file(tmp_path / "a.json", events)
-    return [(a["invocation_count"], a["first_seen"], a["last_seen"], a["source_ips"]) for a in scan_paths(path, **bounds).alerts]
+    return [
+        (a["invocation_count"], a["first_seen"], a["last_seen"], a["source_ips"])
+        for a in scan_paths(path, **bounds).alerts
+    ]
 
 
 def test_since_is_inclusive_and_until_is_exclusive(tmp_path):

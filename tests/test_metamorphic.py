@@ -52,7 +52,9 @@ def same_account_invoke(principal: str, account: str, name: str) -> dict[str, An
     )
 
 
-def other_service_event(principal: str, source: str, name: str, parameters: dict[str, Any], resources: list[dict[str, Any]]) -> dict[str, Any]:
+def other_service_event(
+    principal: str, source: str, name: str, parameters: dict[str, Any], resources: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         "eventVersion": "1.09",
         "userIdentity": {"type": "AssumedRole", "arn": principal},
@@ -90,18 +92,33 @@ def noise_pool() -> list[dict[str, Any]]:
                 "sts.amazonaws.com",
                 "AssumeRole",
                 {"roleArn": "arn:aws:iam::111122223333:role/CrossAccountInvoker", "roleSessionName": f"s{index}"},
-                [{"accountId": "111122223333", "type": "AWS::IAM::Role", "ARN": "arn:aws:iam::111122223333:role/CrossAccountInvoker"}],
+                [
+                    {
+                        "accountId": "111122223333",
+                        "type": "AWS::IAM::Role",
+                        "ARN": "arn:aws:iam::111122223333:role/CrossAccountInvoker",
+                    }
+                ],
             )
         )
     return pool
 
 
 # (NDJSON, gzipped, indent): every shape a delivered or exported file comes in.
-SHAPES = [(False, False, None), (False, False, 2), (False, True, None), (False, True, 2), (True, False, None), (True, True, None)]
+SHAPES = [
+    (False, False, None),
+    (False, False, 2),
+    (False, True, None),
+    (False, True, 2),
+    (True, False, None),
+    (True, True, None),
+]
 
 
 @st.composite
-def layouts(draw: st.DrawFn, *, with_noise: bool) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]], list[tuple[bool, bool, int | None]], bool]:
+def layouts(
+    draw: st.DrawFn, *, with_noise: bool
+) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]], list[tuple[bool, bool, int | None]], bool]:
     """Events (fixtures plus noise), shuffled and split over files; each file's shape; whether
     to name the files one by one, in a shuffled order, instead of passing their folder."""
     events = list(EVENTS)
@@ -119,7 +136,13 @@ def layouts(draw: st.DrawFn, *, with_noise: bool) -> tuple[list[dict[str, Any]],
     return events, files, shapes, name_files
 
 
-def scan_layout(folder: Path, files: list[list[dict[str, Any]]], shapes: list[tuple[bool, bool, int | None]], name_files: bool, draw_order: Any) -> Any:
+def scan_layout(
+    folder: Path,
+    files: list[list[dict[str, Any]]],
+    shapes: list[tuple[bool, bool, int | None]],
+    name_files: bool,
+    draw_order: Any,
+) -> Any:
     paths = []
     for number, (events, (ndjson, compress, indent)) in enumerate(zip(files, shapes, strict=True)):
         suffix = (".ndjson" if ndjson else ".json") + (".gz" if compress else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, NoReturn
 
 import typer
@@ -25,14 +25,14 @@ app = typer.Typer(
 )
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     ndjson = "ndjson"
     csv = "csv"
 
 
-class ListFormat(str, Enum):
+class ListFormat(StrEnum):
     table = "table"
     json = "json"
 
@@ -56,7 +56,9 @@ def parse_time(value: str | None, option: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not an ISO 8601 time such as 2026-11-01T10:00:00Z", param_hint=option) from None
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO 8601 time such as 2026-11-01T10:00:00Z", param_hint=option
+        ) from None
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
@@ -73,16 +75,33 @@ def load_pack_or_fail():  # noqa: ANN201 - the Pack type would pull the loader i
 
 @app.command(epilog=EXIT_CODES)
 def scan(
-    paths: Annotated[list[str], typer.Argument(help="CloudTrail files or folders (e.g. an AWSLogs/ tree).", show_default=False)],
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="How alerts are printed on stdout.")] = OutputFormat.table,
-    rule: Annotated[list[str] | None, typer.Option("--rule", "-r", help="Run only this rule (id, upstream id, or id@version); repeatable.")] = None,
-    since: Annotated[str | None, typer.Option(help="Only events at or after this ISO 8601 time (UTC if no offset).")] = None,
+    paths: Annotated[
+        list[str], typer.Argument(help="CloudTrail files or folders (e.g. an AWSLogs/ tree).", show_default=False)
+    ],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="How alerts are printed on stdout.")
+    ] = OutputFormat.table,
+    rule: Annotated[
+        list[str] | None,
+        typer.Option("--rule", "-r", help="Run only this rule (id, upstream id, or id@version); repeatable."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only events at or after this ISO 8601 time (UTC if no offset).")
+    ] = None,
     until: Annotated[str | None, typer.Option(help="Only events before this ISO 8601 time.")] = None,
-    fail_on_alerts: Annotated[bool, typer.Option("--fail-on-alerts", help="Exit 1 when any alert is raised (for CI).")] = False,
-    keep_going: Annotated[bool, typer.Option("--keep-going", help="Skip unreadable files, scan the rest, list them, exit 3.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary line on stderr (warnings and errors still print).")] = False,
+    fail_on_alerts: Annotated[
+        bool, typer.Option("--fail-on-alerts", help="Exit 1 when any alert is raised (for CI).")
+    ] = False,
+    keep_going: Annotated[
+        bool, typer.Option("--keep-going", help="Skip unreadable files, scan the rest, list them, exit 3.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No summary line on stderr (warnings and errors still print).")
+    ] = False,
     threads: Annotated[int | None, typer.Option(min=1, help="DuckDB worker threads (default: one per core).")] = None,
-    memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory limit, e.g. 2GB (default: 80% of RAM).")] = None,
+    memory_limit: Annotated[
+        str | None, typer.Option(help="DuckDB memory limit, e.g. 2GB (default: 80% of RAM).")
+    ] = None,
 ) -> None:
     """Run the rules over CloudTrail files and print the alerts.
 
@@ -148,7 +167,9 @@ def show(
 
 @app.command()
 def lock(
-    check: Annotated[bool, typer.Option("--check", help="Only verify: exit 4 if a draft is unlocked or a release changed.")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only verify: exit 4 if a draft is unlocked or a release changed.")
+    ] = False,
 ) -> None:
     """Release new rule versions: check their SQL and record its content hash in the lock file."""
     from ducktrail import sqlfiles
@@ -162,7 +183,11 @@ def lock(
         typer.echo(f"ducktrail: error: {problem}", err=True)
     if check:
         for rule, number in pending:
-            typer.echo(f"ducktrail: error: {rule.sql(number).path}: version {number} is not in the lock file; run `ducktrail lock`", err=True)
+            typer.echo(
+                f"ducktrail: error: {rule.sql(number).path}: "
+                f"version {number} is not in the lock file; run `ducktrail lock`",
+                err=True,
+            )
         if pending or problems:
             raise typer.Exit(int(ExitCode.RULE_PACK))
         typer.echo(f"lock ok: {sum(len(v) for v in pack.lock.values())} released versions match")
@@ -189,7 +214,9 @@ def version_callback(value: bool) -> None:
 
 @app.callback()
 def root(
-    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """Detection-as-code for AWS CloudTrail: versioned SQL rules run by DuckDB."""
 

@@ -167,7 +167,9 @@ def _diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_al
         try:
             engine.probe(path)
         except engine.resource_errors as probe_exc:
-            raise EngineError(f"DuckDB ran out of resources: {first_line(probe_exc)} (try --memory-limit or --threads)") from None
+            raise EngineError(
+                f"DuckDB ran out of resources: {first_line(probe_exc)} (try --memory-limit or --threads)"
+            ) from None
         except engine.error_types as probe_exc:
             problems.append(explain(path, str(probe_exc)))
             if not find_all:

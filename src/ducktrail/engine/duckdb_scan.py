@@ -103,8 +103,7 @@ class DuckDBEngine:
             "WITH ducktrail_scanned AS MATERIALIZED (FROM cloudtrail_events),\n"
             "cloudtrail_events AS (FROM ducktrail_scanned"
             " WHERE ($since::TIMESTAMP IS NULL OR event_time >= $since::TIMESTAMP)"
-            " AND ($until::TIMESTAMP IS NULL OR event_time < $until::TIMESTAMP))\n"
-            + "\nUNION ALL\n".join(parts)
+            " AND ($until::TIMESTAMP IS NULL OR event_time < $until::TIMESTAMP))\n" + "\nUNION ALL\n".join(parts)
         )
         rows = self.con.execute(query, params).fetchall()
         alerts: dict[str, list[tuple[int, dict[str, Any]]]] = {rule.key: [] for rule in rules}
@@ -115,7 +114,9 @@ class DuckDBEngine:
                 counts[value["path"]] = FileCount(value["path"], value["records"], value["unrecognized"])
             else:
                 alerts[rule_key].append((ordinal, iso_timestamps(value, timestamp_columns[rule_key])))
-        ordered = {key: [alert for _, alert in sorted(found, key=lambda pair: pair[0])] for key, found in alerts.items()}
+        ordered = {
+            key: [alert for _, alert in sorted(found, key=lambda pair: pair[0])] for key, found in alerts.items()
+        }
         return EngineResult(alerts=ordered, counts=counts)
 
     def _timestamp_columns(self, rule: RuleQuery) -> frozenset[str]:
@@ -126,7 +127,9 @@ class DuckDBEngine:
         if relation is None:
             raise RulePackError(f"rule {rule.key} is not a query")
         return frozenset(
-            name for name, kind in zip(relation.columns, relation.types, strict=True) if str(kind).startswith("TIMESTAMP")
+            name
+            for name, kind in zip(relation.columns, relation.types, strict=True)
+            if str(kind).startswith("TIMESTAMP")
         )
 
 

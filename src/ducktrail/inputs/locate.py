@@ -70,14 +70,10 @@ def is_malformed(record: Any, shape: Any = _SHAPE) -> bool:
     (True, True)
     """
     if isinstance(shape, list):
-        return not isinstance(record, list) or any(
-            item is not None and is_malformed(item, shape[0]) for item in record
-        )
+        return not isinstance(record, list) or any(item is not None and is_malformed(item, shape[0]) for item in record)
     if not isinstance(record, dict):
         return True
-    return any(
-        record.get(key) is not None and is_malformed(record[key], inner) for key, inner in shape.items()
-    )
+    return any(record.get(key) is not None and is_malformed(record[key], inner) for key, inner in shape.items())
 
 
 class InvalidJSON(ValueError):

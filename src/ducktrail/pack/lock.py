@@ -24,8 +24,7 @@ def read_lock(path: Path) -> Lock:
     except (OSError, ValueError) as exc:
         raise RulePackError(f"unreadable lock file: {exc}", path=str(path)) from None
     if not isinstance(data, dict) or not all(
-        isinstance(versions, dict) and all(isinstance(h, str) for h in versions.values())
-        for versions in data.values()
+        isinstance(versions, dict) and all(isinstance(h, str) for h in versions.values()) for versions in data.values()
     ):
         raise RulePackError('lock file must map rule id -> {"version": "sha256:..."}', path=str(path))
     return data
@@ -40,7 +39,9 @@ def changed_releases(rules: Iterable[Rule], lock: Lock) -> list[RulePackError]:
         for number, expected in sorted(locked.items()):
             version = present.get(number)
             if version is None:
-                problems.append(RulePackError(f"released version {number} of {rule.id} is missing", path=str(rule.path)))
+                problems.append(
+                    RulePackError(f"released version {number} of {rule.id} is missing", path=str(rule.path))
+                )
             elif version.sha256 != expected:
                 problems.append(
                     RulePackError(

@@ -94,11 +94,15 @@ def load_rule(folder: Path) -> Rule:
     try:
         text = toml_path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise RulePackErrors([RulePackError(f"cannot read rule metadata: {exc.strerror}", path=str(toml_path))]) from None
+        raise RulePackErrors(
+            [RulePackError(f"cannot read rule metadata: {exc.strerror}", path=str(toml_path))]
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise RulePackErrors([RulePackError(f"invalid TOML: {exc}", path=str(toml_path), line=_toml_error_line(exc, text))]) from None
+        raise RulePackErrors(
+            [RulePackError(f"invalid TOML: {exc}", path=str(toml_path), line=_toml_error_line(exc, text))]
+        ) from None
     fields = _Fields(data, text, str(toml_path))
     rule = _build_rule(fields, folder)
     if fields.problems:

@@ -47,7 +47,9 @@ def render_csv(alerts: list[Alert]) -> str:
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for alert in alerts:
-        writer.writerow({key: json.dumps(value) if isinstance(value, list | dict) else value for key, value in alert.items()})
+        writer.writerow(
+            {key: json.dumps(value) if isinstance(value, list | dict) else value for key, value in alert.items()}
+        )
     return out.getvalue().rstrip("\n")
 
 
@@ -77,7 +79,8 @@ def render_table(alerts: list[Alert]) -> str:
         groups.setdefault((alert.get("rule_id", ""), alert.get("rule_version")), []).append(alert)
     for (rule_id, version), group in groups.items():
         first = group[0]
-        title = f"{first.get('rule_name', rule_id)} ({rule_id} v{version}, {first.get('severity', '?')}): {len(group)} alert{'s' if len(group) != 1 else ''}"
+        count = f"{len(group)} alert{'s' if len(group) != 1 else ''}"
+        title = f"{first.get('rule_name', rule_id)} ({rule_id} v{version}, {first.get('severity', '?')}): {count}"
         known = {key for _, keys in TABLE_COLUMNS for key in keys}
         extra = [(key, (key,)) for key in first if key not in known and key not in RULE_KEYS]
         columns = [(title_, keys) for title_, keys in TABLE_COLUMNS if any(k in first for k in keys)] + extra

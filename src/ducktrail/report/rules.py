@@ -15,7 +15,9 @@ def rules_table(pack: Pack) -> str:
         released = "" if pack.is_released(rule, rule.version) else " (draft)"
         rows.append((rule.id, f"{rule.version}{released}", rule.severity, str(rule.risk_score), rule.name))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows)
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1] for row in rows
+    )
 
 
 def rules_json(pack: Pack) -> str:
@@ -42,14 +44,17 @@ def rule_text(pack: Pack, rule: Rule, version: int | None = None) -> str:
     techniques = ", ".join(f"{t.id} {t.name}" for t in rule.techniques)
     lines = [
         f"{rule.name}",
-        f"id: {rule.id}    version: {chosen.number} ({state})    severity: {rule.severity}    risk score: {rule.risk_score}",
+        f"id: {rule.id}    version: {chosen.number} ({state})",
+        f"severity: {rule.severity}    risk score: {rule.risk_score}",
         f"MITRE ATT&CK: {rule.tactic.id} {rule.tactic.name} / {techniques}",
     ]
     if rule.upstream:
         up = rule.upstream
         lines.append(f"upstream: {up.source} {up.rule_id} (version {up.version}, {up.name!r})")
     lines += ["", "Description", _block(rule.description), "", "Setup", _block(rule.setup), "", "False positives"]
-    lines += [textwrap.fill(fp, width=96, initial_indent="  - ", subsequent_indent="    ") for fp in rule.false_positives]
+    lines += [
+        textwrap.fill(fp, width=96, initial_indent="  - ", subsequent_indent="    ") for fp in rule.false_positives
+    ]
     lines += ["", "Triage", _block(rule.triage), "", "References"]
     lines += [f"  {ref}" for ref in rule.references]
     lines += ["", f"SQL ({chosen.path.name}, {chosen.sha256})", chosen.sql.rstrip()]
