@@ -76,19 +76,24 @@ def load_pack_or_fail():  # noqa: ANN201 - the Pack type would pull the loader i
 @app.command(epilog=EXIT_CODES)
 def scan(
     paths: Annotated[
-        list[str], typer.Argument(help="CloudTrail files or folders (e.g. an AWSLogs/ tree).", show_default=False)
+        list[str],
+        typer.Argument(
+            help="CloudTrail files or folders (e.g. an AWSLogs/ tree).", show_default=False, metavar="PATH..."
+        ),
     ],
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="How alerts are printed on stdout.")
     ] = OutputFormat.table,
     rule: Annotated[
         list[str] | None,
-        typer.Option("--rule", "-r", help="Run only this rule (id, upstream id, or id@version); repeatable."),
+        typer.Option(
+            "--rule", "-r", metavar="ID", help="Run only this rule (id, upstream id, or id@version); repeatable."
+        ),
     ] = None,
     since: Annotated[
-        str | None, typer.Option(help="Only events at or after this ISO 8601 time (UTC if no offset).")
+        str | None, typer.Option(metavar="TIME", help="Only events at or after this ISO 8601 time (UTC if no offset).")
     ] = None,
-    until: Annotated[str | None, typer.Option(help="Only events before this ISO 8601 time.")] = None,
+    until: Annotated[str | None, typer.Option(metavar="TIME", help="Only events before this ISO 8601 time.")] = None,
     fail_on_alerts: Annotated[
         bool, typer.Option("--fail-on-alerts", help="Exit 1 when any alert is raised (for CI).")
     ] = False,
@@ -98,9 +103,11 @@ def scan(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No summary line on stderr (warnings and errors still print).")
     ] = False,
-    threads: Annotated[int | None, typer.Option(min=1, help="DuckDB worker threads (default: one per core).")] = None,
+    threads: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="DuckDB worker threads (default: one per core).")
+    ] = None,
     memory_limit: Annotated[
-        str | None, typer.Option(help="DuckDB memory limit, e.g. 2GB (default: 80% of RAM).")
+        str | None, typer.Option(metavar="SIZE", help="DuckDB memory limit, e.g. 2GB (default: 80% of RAM).")
     ] = None,
 ) -> None:
     """Run the rules over CloudTrail files and print the alerts.
@@ -152,8 +159,10 @@ def list_rules(
 
 @app.command()
 def show(
-    rule: Annotated[str, typer.Argument(help="Rule id or upstream rule id.", show_default=False)],
-    version: Annotated[int | None, typer.Option(help="Show this version's SQL (default: the newest).")] = None,
+    rule: Annotated[str, typer.Argument(help="Rule id or upstream rule id.", show_default=False, metavar="RULE")],
+    version: Annotated[
+        int | None, typer.Option(metavar="N", help="Show this version's SQL (default: the newest).")
+    ] = None,
 ) -> None:
     """Show a rule: metadata, triage guide and its SQL."""
     from ducktrail.report.rules import rule_text

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineError, RuleQuery, first_line
+from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineError, FileCount, RuleQuery, first_line
 from ducktrail.errors import InputError, UsageError
 from ducktrail.inputs import locate
 from ducktrail.inputs.discover import SkippedFile, discover
@@ -42,7 +42,6 @@ class ScanReport:
     skipped_files: list[SkippedFile] = field(default_factory=list)
     unreadable: list[InputError] = field(default_factory=list)
     skipped_records: list[SkippedRecords] = field(default_factory=list)
-    engine_settings: dict[str, str] = field(default_factory=dict)
 
 
 def select_rules(pack: Pack, names: list[str] | None) -> list[SelectedRule]:
@@ -89,7 +88,6 @@ def scan(
     if not files:
         return report
     engine = DuckDBEngine(threads=threads, memory_limit=memory_limit)
-    report.engine_settings = engine.settings()
     queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
     result = None
     while result is None:
@@ -113,7 +111,7 @@ def scan(
     return report
 
 
-def _account(report: ScanReport, files: list[str], counts: dict[str, Any], keep_going: bool) -> None:
+def _account(report: ScanReport, files: list[str], counts: dict[str, FileCount], keep_going: bool) -> None:
     """Turn per-file counts into read/skipped figures; a file with no event at all is not CloudTrail."""
     for path in files:
         count = counts.get(path)
@@ -122,7 +120,7 @@ def _account(report: ScanReport, files: list[str], counts: dict[str, Any], keep_
             continue
         if count.unrecognized == count.records:
             problem = InputError(
-                "not CloudTrail JSON: no record has eventVersion, eventTime, eventSource, eventName or eventID",
+                f"not CloudTrail JSON: no record has any of {', '.join(locate.EVENT_KEYS)}",
                 path=path,
                 record=locate.first_record(path, lambda r: not locate.is_event(r)),
             )

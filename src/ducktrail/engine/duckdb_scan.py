@@ -79,12 +79,6 @@ class DuckDBEngine:
         self.use_files([path])
         self.con.execute("SELECT count(*) FROM cloudtrail_events").fetchall()
 
-    def settings(self) -> dict[str, str]:
-        rows = self.con.execute(
-            "SELECT name, value FROM duckdb_settings() WHERE name IN ('threads', 'memory_limit')"
-        ).fetchall()
-        return dict(rows)
-
     def run(self, rules: list[RuleQuery], since: datetime | None, until: datetime | None) -> EngineResult:
         timestamp_columns = {rule.key: self._timestamp_columns(rule) for rule in rules}
         parts = [
