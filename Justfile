@@ -42,7 +42,16 @@ scan +args:
 
 # Run the rule SQL in the DuckDB shell over the sample tree, as an analyst would
 sql-sample:
-    duckdb -c "SET VARIABLE ducktrail_files = {{ sample_files }}" -c ".read sql/sources/duckdb/cloudtrail_json.sql" -c ".read sql/rules/aws-lambda-function-invoked-cross-account/v1.sql"
+    duckdb -c "SET VARIABLE ducktrail_files = {{ sample_files }}" -c ".read sql/sources/duckdb/cloudtrail.sql" -c ".read sql/rules/aws-lambda-function-invoked-cross-account/v1.sql"
+
+# Print a rule as SQL for another engine (e.g. `just transpile -d snowflake`)
+transpile *args:
+    ducktrail transpile aws-lambda-function-invoked-cross-account {{ args }}
+
+# Rewrite the golden transpiled SQL in tests/golden/ after a deliberate change (review the diff)
+golden:
+    DUCKTRAIL_UPDATE_GOLDEN=1 python -m pytest -q tests/test_transpile.py
+    git diff --stat tests/golden
 
 # Release new rule versions: check their SQL and record their hashes in sql/rules/rules.lock.json
 lock:

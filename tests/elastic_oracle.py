@@ -113,3 +113,58 @@ def rule(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return alerts
+
+
+def ecs_document(record: dict[str, Any], *, keep_flattened: bool = True) -> dict[str, Any]:
+    """The document Elastic's CloudTrail pipeline stores for a record (the fields ducktrail maps).
+
+    `keep_flattened=False` leaves out aws.cloudtrail.flattened, as exports of older
+    integrations or trimmed field lists do, so that only the {k=v} string remains.
+    """
+    doc = drop_empty(record)
+    identity = doc.get("userIdentity") or {}
+    issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer")) or {}
+    params = doc.get("requestParameters")
+    address = doc.get("sourceIPAddress")
+    resources = {}
+    for resource in doc.get("resources") or []:
+        renamed = {{"ARN": "arn", "accountId": "account_id"}.get(k, k): v for k, v in resource.items()}
+        resources[(renamed.get("arn", ""), renamed.get("account_id", ""), renamed.get("type", ""))] = renamed
+    cloudtrail: dict[str, Any] = {
+        "event_version": doc.get("eventVersion"),
+        "event_type": doc.get("eventType"),
+        "event_category": doc.get("eventCategory"),
+        "user_identity": {
+            "type": identity.get("type"),
+            "arn": identity.get("arn"),
+            "invoked_by": identity.get("invokedBy"),
+            "access_key_id": identity.get("accessKeyId"),
+            "session_context": {"session_issuer": {"arn": issuer.get("arn")}},
+        },
+        "request_parameters": java_to_string(params) if params is not None else None,
+        "error_code": doc.get("errorCode"),
+        "error_message": doc.get("errorMessage"),
+        "resources": list(resources.values()),
+        "request_id": doc.get("requestID"),
+        "recipient_account_id": doc.get("recipientAccountId"),
+        "shared_event_id": doc.get("sharedEventID"),
+    }
+    if keep_flattened and isinstance(params, dict) and len(cloudtrail["request_parameters"]) < 32766:
+        cloudtrail["flattened"] = {"request_parameters": params}
+    event_time = doc.get("eventTime")
+    document = {
+        "@timestamp": event_time.replace("Z", ".000Z") if isinstance(event_time, str) else None,
+        "event": {
+            "provider": doc.get("eventSource"),
+            "action": doc.get("eventName"),
+            "id": doc.get("eventID"),
+            "kind": "event",
+            "outcome": "failure" if ("errorCode" in doc or "errorMessage" in doc) else "success",
+        },
+        "aws": {"cloudtrail": cloudtrail},
+        "source": {"address": address, "ip": address if is_ip(address) else None},
+        "cloud": {"region": doc.get("awsRegion"), "account": {"id": identity.get("accountId")}},
+        "user": {"id": identity.get("principalId")},
+        "user_agent": {"original": doc.get("userAgent")},
+    }
+    return drop_empty(document)

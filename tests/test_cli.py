@@ -241,3 +241,46 @@ def test_show_unknown_version_is_a_usage_error():
     result = run("show", RULE_ID, "--version", "9")
     assert result.exit_code == 2, result.output
     assert "has no version 9 (versions: 1)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "dialect", ["snowflake", "bigquery", "athena", "trino", "spark", "databricks", "clickhouse", "duckdb"]
+)
+def test_transpile_prints_ready_to_run_sql(dialect):
+    result = run("transpile", RULE_ID, "--dialect", dialect)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"-- ducktrail rule {RULE_ID} version 1"), result.stdout[:200]
+    assert "cloudtrail_events" in result.stdout
+
+
+def test_transpile_ecs_source_for_duckdb():
+    result = run("transpile", RULE_ID, "-d", "duckdb", "--source", "ecs")
+    assert result.exit_code == 0, result.output
+    assert "CREATE OR REPLACE VIEW cloudtrail_events" in result.stdout and "_source" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["transpile", RULE_ID, "--dialect", "oracle"],
+        ["transpile", RULE_ID, "--dialect", "snowflake", "--source", "ecs"],
+        ["transpile", RULE_ID],
+        ["transpile", "no-such-rule", "-d", "spark"],
+        ["scan", SAMPLE, "--source", "splunk"],
+    ],
+    ids=lambda args: " ".join(args[2:]) or "no dialect",
+)
+def test_transpile_usage_errors_exit_2(args):
+    result = run(*args)
+    assert result.exit_code == 2, result.output
+
+
+def test_scan_of_an_elastic_export_with_source_ecs(tmp_path):
+    from tests import elastic_oracle
+    from tests.support import write_ndjson
+
+    events = json.loads((FIXTURES / "cases" / "cross_account_invoke_alerts" / "events.json").read_text())["Records"]
+    export = write_ndjson(tmp_path / "export.ndjson", [{"_source": elastic_oracle.ecs_document(e)} for e in events])
+    result = run("scan", str(export), "--source", "ecs", "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert [a["caller_account"] for a in json.loads(result.stdout)] == ["444455556666"]

@@ -51,7 +51,7 @@ def test_the_adapter_queries_in_the_shell_like_in_python():
     one_case = FIXTURES / "cases" / "source_ips_keep_only_ip_addresses" / "events.json"
     statements = [
         f"SET VARIABLE ducktrail_files = '{one_case}'",
-        ".read sql/sources/duckdb/cloudtrail_json.sql",
+        ".read sql/sources/duckdb/cloudtrail.sql",
         "SELECT source_ip_address, source_ip FROM cloudtrail_events ORDER BY event_time",
     ]
     args = [duckdb_shell(), "-json"] + [part for s in statements for part in ("-c", s)]

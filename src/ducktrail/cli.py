@@ -90,6 +90,12 @@ def scan(
             "--rule", "-r", metavar="ID", help="Run only this rule (id, upstream id, or id@version); repeatable."
         ),
     ] = None,
+    source: Annotated[
+        str,
+        typer.Option(
+            metavar="SOURCE", help="cloudtrail (CloudTrail's own JSON) or ecs (Elastic CloudTrail documents, NDJSON)."
+        ),
+    ] = "cloudtrail",
     since: Annotated[
         str | None, typer.Option(metavar="TIME", help="Only events at or after this ISO 8601 time (UTC if no offset).")
     ] = None,
@@ -127,6 +133,7 @@ def scan(
             paths,
             pack,
             rule_names=rule,
+            source=source,
             since=window[0],
             until=window[1],
             keep_going=keep_going,
@@ -170,6 +177,33 @@ def show(
     pack = load_pack_or_fail()
     try:
         typer.echo(rule_text(pack, pack.find(rule), version))
+    except DucktrailError as error:
+        fail(error)
+
+
+@app.command()
+def transpile(
+    rule: Annotated[str, typer.Argument(help="Rule id or upstream rule id.", show_default=False, metavar="RULE")],
+    dialect: Annotated[
+        str,
+        typer.Option(
+            "--dialect",
+            "-d",
+            metavar="DIALECT",
+            help="snowflake, bigquery, athena, trino, spark, databricks, clickhouse or duckdb.",
+        ),
+    ],
+    source: Annotated[
+        str, typer.Option(metavar="SOURCE", help="Source adapter: how that engine holds CloudTrail.")
+    ] = "cloudtrail",
+    version: Annotated[int | None, typer.Option(metavar="N", help="Rule version (default: the newest).")] = None,
+) -> None:
+    """Print a rule as ready-to-run SQL for another engine, behind that engine's source adapter."""
+    from ducktrail.transpile.transpile import transpile as write_for
+
+    pack = load_pack_or_fail()
+    try:
+        typer.echo(write_for(pack.find(rule), dialect, source=source, version=version), nl=False)
     except DucktrailError as error:
         fail(error)
 

@@ -68,6 +68,7 @@ def scan(
     pack: Pack,
     *,
     rule_names: list[str] | None = None,
+    source: str = "cloudtrail",
     since: datetime | None = None,
     until: datetime | None = None,
     keep_going: bool = False,
@@ -87,7 +88,7 @@ def scan(
     files = list(found.files)
     if not files:
         return report
-    engine = DuckDBEngine(threads=threads, memory_limit=memory_limit)
+    engine = DuckDBEngine(source=source, threads=threads, memory_limit=memory_limit)
     queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
     result = None
     while result is None:

@@ -22,7 +22,7 @@ def sql_root() -> Path:
     return Path(__file__).resolve().parents[2] / "sql"
 
 
-def source_adapter_path(engine: str = "duckdb", name: str = "cloudtrail_json") -> Path:
+def source_adapter_path(engine: str = "duckdb", name: str = "cloudtrail") -> Path:
     return sql_root() / "sources" / engine / f"{name}.sql"
 
 

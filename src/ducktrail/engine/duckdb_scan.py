@@ -42,7 +42,9 @@ class EngineResult:
 class DuckDBEngine:
     """One DuckDB connection with the CloudTrail source adapter loaded over a file list."""
 
-    def __init__(self, *, threads: int | None = None, memory_limit: str | None = None) -> None:
+    def __init__(
+        self, *, source: str = "cloudtrail", threads: int | None = None, memory_limit: str | None = None
+    ) -> None:
         import duckdb
 
         self._duckdb = duckdb
@@ -55,7 +57,7 @@ class DuckDBEngine:
             self.con = duckdb.connect(config=config)
         except duckdb.Error as exc:
             raise UsageError(f"DuckDB rejected the settings: {first_line(exc)}") from None
-        self._adapter_sql = sqlfiles.source_adapter_path().read_text(encoding="utf-8")
+        self._adapter_sql = source_adapter(source)
         self._adapter_loaded = False
 
     @property
@@ -125,6 +127,15 @@ class DuckDBEngine:
             for name, kind in zip(relation.columns, relation.types, strict=True)
             if str(kind).startswith("TIMESTAMP")
         )
+
+
+def source_adapter(source: str) -> str:
+    """The DuckDB adapter SQL for a source: `cloudtrail` (CloudTrail's own JSON) or `ecs`."""
+    path = sqlfiles.source_adapter_path("duckdb", source)
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in path.parent.glob("*.sql")))
+        raise UsageError(f"no source {source!r} for DuckDB (sources: {known})")
+    return path.read_text(encoding="utf-8")
 
 
 def strip_sql(sql: str) -> str:

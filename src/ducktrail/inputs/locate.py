@@ -13,6 +13,7 @@ GZIP_MAGIC = b"\x1f\x8b"
 # A record counts as a CloudTrail event when it carries any of these; the SQL side uses the
 # same test on the canonical columns (engine/duckdb_scan.py, UNRECOGNIZED).
 EVENT_KEYS = ("eventVersion", "eventSource", "eventName", "eventID")
+ECS_EVENT_KEYS = ("provider", "action", "id")  # event.* in Elastic's documents
 PLACEHOLDERS = ("", "-", "none")
 
 # The nested shapes the reader's schema insists on (objects and lists of objects); a record
@@ -52,13 +53,23 @@ def starts_with(path: str, first: bytes) -> bool:
 
 
 def is_event(record: Any) -> bool:
-    """
+    """A CloudTrail event, or an Elastic document (or search hit) of one.
+
     >>> is_event({"eventName": "Invoke"}), is_event({"eventName": ""}), is_event({"eventTime": "x"})
     (True, False, False)
+    >>> is_event({"_source": {"event": {"action": "Invoke"}}}), is_event({"event": {"kind": "x"}})
+    (True, False)
     """
-    return isinstance(record, dict) and any(
-        record.get(key) is not None and record.get(key) not in PLACEHOLDERS for key in EVENT_KEYS
-    )
+    if not isinstance(record, dict):
+        return False
+    if isinstance(record.get("_source"), dict):
+        record = record["_source"]
+    ecs_event = record.get("event") if isinstance(record.get("event"), dict) else {}
+    return _present(record, EVENT_KEYS) or _present(ecs_event, ECS_EVENT_KEYS)
+
+
+def _present(record: dict[str, Any], keys: tuple[str, ...]) -> bool:
+    return any(record.get(key) is not None and record.get(key) not in PLACEHOLDERS for key in keys)
 
 
 def is_malformed(record: Any, shape: Any = _SHAPE) -> bool:

@@ -1,0 +1,158 @@
+-- ducktrail source adapter: CloudTrail JSON files -> cloudtrail_events (DuckDB)
+--
+-- Input: the DuckDB variable ducktrail_files, a path, glob or list of them, e.g.
+--   SET VARIABLE ducktrail_files = 'AWSLogs/*/CloudTrail/**/*.json.gz';
+-- Each file may hold {"Records": [event, ...]} objects (the S3 delivery shape, pretty-printed
+-- or not) or one event object per line (CloudTrail Lake, Firehose and CloudWatch Logs exports);
+-- .gz files are decompressed. Point the variable at CloudTrail/ folders only: the sibling
+-- CloudTrail-Digest/, CloudTrail-Insight/ and CloudTrail-NetworkActivity/ folders hold other shapes.
+--
+-- Output: the view cloudtrail_events, one row per event, columns documented in README.md.
+-- Rules read only that view. Values are shaped as Elastic's CloudTrail ingest pipeline shapes
+-- them for the rules we port: empty values ('', '-', 'none', {}, []) are NULL, and source_ip
+-- holds sourceIPAddress only when it is an IPv4 or IPv6 address.
+-- A JSON object in a file that is not a CloudTrail event comes out as a row whose event
+-- columns are all NULL, so that it can be counted and reported rather than lost.
+
+-- The fields of one CloudTrail record that ducktrail reads. An explicit schema: auto-detection
+-- would sample the files, cost seconds on large trees and guess types differently per tree.
+CREATE OR REPLACE TYPE cloudtrail_record AS STRUCT(
+    eventVersion VARCHAR,
+    eventTime VARCHAR,
+    eventSource VARCHAR,
+    eventName VARCHAR,
+    eventType VARCHAR,
+    eventCategory VARCHAR,
+    awsRegion VARCHAR,
+    sourceIPAddress VARCHAR,
+    userAgent VARCHAR,
+    errorCode VARCHAR,
+    errorMessage VARCHAR,
+    userIdentity STRUCT(
+        "type" VARCHAR,
+        principalId VARCHAR,
+        arn VARCHAR,
+        accountId VARCHAR,
+        invokedBy VARCHAR,
+        sessionContext STRUCT(sessionIssuer STRUCT(arn VARCHAR))
+    ),
+    requestParameters JSON,
+    resources STRUCT("ARN" VARCHAR, accountId VARCHAR, "type" VARCHAR)[],
+    eventID VARCHAR,
+    sharedEventID VARCHAR,
+    requestID VARCHAR,
+    recipientAccountId VARCHAR
+);
+
+-- One top-level JSON value of a file: either a {"Records": [...]} container or, in NDJSON
+-- exports, an event itself. The event fields are listed again here (not only in
+-- cloudtrail_record) so that both shapes are parsed in a single pass over the files.
+CREATE OR REPLACE TYPE cloudtrail_json_value AS STRUCT(
+    "Records" cloudtrail_record[],
+    eventVersion VARCHAR,
+    eventTime VARCHAR,
+    eventSource VARCHAR,
+    eventName VARCHAR,
+    eventType VARCHAR,
+    eventCategory VARCHAR,
+    awsRegion VARCHAR,
+    sourceIPAddress VARCHAR,
+    userAgent VARCHAR,
+    errorCode VARCHAR,
+    errorMessage VARCHAR,
+    userIdentity STRUCT(
+        "type" VARCHAR,
+        principalId VARCHAR,
+        arn VARCHAR,
+        accountId VARCHAR,
+        invokedBy VARCHAR,
+        sessionContext STRUCT(sessionIssuer STRUCT(arn VARCHAR))
+    ),
+    requestParameters JSON,
+    resources STRUCT("ARN" VARCHAR, accountId VARCHAR, "type" VARCHAR)[],
+    eventID VARCHAR,
+    sharedEventID VARCHAR,
+    requestID VARCHAR,
+    recipientAccountId VARCHAR
+);
+
+-- Elastic's pipeline drops null and empty values everywhere in a record before any rule sees
+-- it; its newest versions also drop the placeholder strings '-' and 'none'.
+CREATE OR REPLACE MACRO ducktrail_present(value) AS
+    CASE WHEN value IN ('', '-', 'none') THEN NULL ELSE value END;
+
+-- Elastic sets source.ip only when sourceIPAddress is an IP address; service names such as
+-- 'lambda.amazonaws.com' or 'AWS Internal' stay out of it. Built-in regexes, not the inet
+-- extension, which DuckDB would have to download. Octets with leading zeros are rejected,
+-- as Elasticsearch's ip field and Python's ipaddress reject them.
+CREATE OR REPLACE MACRO ducktrail_ip_address(value) AS
+    CASE
+        WHEN regexp_full_match(value, '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}')
+          OR regexp_full_match(value, '(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,0}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(?:%[^%]+)?')
+        THEN value
+    END;
+
+-- The same for JSON values: null, {}, [] and the empty strings carry nothing.
+CREATE OR REPLACE MACRO ducktrail_present_json(value) AS
+    CASE WHEN value::VARCHAR IN ('null', '{}', '[]', '""', '"-"', '"none"') THEN NULL ELSE value END;
+
+CREATE OR REPLACE VIEW cloudtrail_events AS
+WITH json_values AS (
+    SELECT filename AS source_file, value
+    FROM read_json(
+        getvariable('ducktrail_files'),
+        columns = {'value': 'cloudtrail_json_value'},
+        records = false,
+        -- 'unstructured' accepts a whole-file object, pretty-printed or not, and NDJSON alike.
+        format = 'unstructured',
+        filename = true,
+        -- AWS caps a delivered file (one JSON object) at about 50 MB uncompressed; DuckDB's
+        -- default limit is 16 MB. DuckDB reserves twice this per read buffer, so it stays modest.
+        maximum_object_size = 134217728
+    )
+),
+records AS (
+    SELECT source_file, unnest(coalesce(value."Records", [value::cloudtrail_record])) AS r
+    FROM json_values
+),
+resource_entries AS (
+    SELECT
+        *,
+        list_filter(
+            list_transform(r.resources, lambda x: {
+                'arn': ducktrail_present(x."ARN"),
+                'account_id': ducktrail_present(x.accountId),
+                'type': ducktrail_present(x."type")
+            }),
+            lambda x: x.arn IS NOT NULL OR x.account_id IS NOT NULL OR x."type" IS NOT NULL
+        ) AS present_resources
+    FROM records
+)
+SELECT
+    source_file,
+    try_strptime(r.eventTime, ['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ']) AS event_time,
+    ducktrail_present(r.eventVersion) AS event_version,
+    ducktrail_present(r.eventSource) AS event_source,
+    ducktrail_present(r.eventName) AS event_name,
+    ducktrail_present(r.eventType) AS event_type,
+    ducktrail_present(r.eventCategory) AS event_category,
+    ducktrail_present(r.awsRegion) AS aws_region,
+    ducktrail_present(r.sourceIPAddress) AS source_ip_address,
+    ducktrail_ip_address(ducktrail_present(r.sourceIPAddress)) AS source_ip,
+    ducktrail_present(r.userAgent) AS user_agent,
+    ducktrail_present(r.errorCode) AS error_code,
+    ducktrail_present(r.errorMessage) AS error_message,
+    ducktrail_present(r.userIdentity."type") AS user_identity_type,
+    ducktrail_present(r.userIdentity.principalId) AS user_identity_principal_id,
+    ducktrail_present(r.userIdentity.arn) AS user_identity_arn,
+    ducktrail_present(r.userIdentity.accountId) AS user_identity_account_id,
+    ducktrail_present(r.userIdentity.invokedBy) AS user_identity_invoked_by,
+    ducktrail_present(r.userIdentity.sessionContext.sessionIssuer.arn) AS session_issuer_arn,
+    ducktrail_present_json(r.requestParameters) AS request_parameters,
+    CASE WHEN len(present_resources) > 0 THEN present_resources END AS resources,
+    nullif(list_distinct([x.arn FOR x IN present_resources]), []) AS resource_arns,
+    ducktrail_present(r.eventID) AS event_id,
+    ducktrail_present(r.sharedEventID) AS shared_event_id,
+    ducktrail_present(r.requestID) AS request_id,
+    ducktrail_present(r.recipientAccountId) AS recipient_account_id
+FROM resource_entries;

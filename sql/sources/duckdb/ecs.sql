@@ -1,0 +1,144 @@
+-- ducktrail source adapter: Elastic logs-aws.cloudtrail-* documents -> cloudtrail_events (DuckDB)
+--
+-- For teams leaving Elastic: the same rules over an NDJSON export of the documents Elastic's
+-- AWS CloudTrail integration stored (one document per line, either the document itself or a
+-- search hit {"_index": ..., "_id": ..., "_source": {...}}), gzipped or not.
+--
+-- Input: the DuckDB variable ducktrail_files, a path, glob or list of them, e.g.
+--   SET VARIABLE ducktrail_files = 'export/logs-aws.cloudtrail-*.ndjson.gz';
+-- Output: the view cloudtrail_events, the same columns as sources/duckdb/cloudtrail.sql.
+--
+-- The pipeline already dropped empty values and set source.ip only for IP addresses; this
+-- adapter maps ECS fields back to CloudTrail's. requestParameters comes from
+-- aws.cloudtrail.flattened.request_parameters when the export has it (the original object);
+-- otherwise from the {key=value, ...} string in aws.cloudtrail.request_parameters, from which
+-- only functionName is recovered, exactly as the upstream rule's grok reads it.
+
+CREATE OR REPLACE TYPE ecs_cloudtrail_document AS STRUCT(
+    "@timestamp" VARCHAR,
+    event STRUCT(provider VARCHAR, action VARCHAR, id VARCHAR),
+    aws STRUCT(cloudtrail STRUCT(
+        event_version VARCHAR,
+        event_type VARCHAR,
+        event_category VARCHAR,
+        user_identity STRUCT(
+            "type" VARCHAR,
+            arn VARCHAR,
+            invoked_by VARCHAR,
+            session_context STRUCT(session_issuer STRUCT(arn VARCHAR))
+        ),
+        request_parameters VARCHAR,
+        flattened STRUCT(request_parameters JSON),
+        error_code VARCHAR,
+        error_message VARCHAR,
+        resources STRUCT(arn VARCHAR, account_id VARCHAR, "type" VARCHAR)[],
+        request_id VARCHAR,
+        recipient_account_id VARCHAR,
+        shared_event_id VARCHAR
+    )),
+    "source" STRUCT(address VARCHAR, ip VARCHAR),
+    cloud STRUCT(region VARCHAR, account STRUCT(id VARCHAR)),
+    "user" STRUCT(id VARCHAR),
+    user_agent STRUCT(original VARCHAR)
+);
+
+-- One line of the export: a search hit wrapping the document, or the document itself. The
+-- document's fields are listed again so that both shapes are parsed in one pass.
+CREATE OR REPLACE TYPE ecs_json_value AS STRUCT(
+    "_source" ecs_cloudtrail_document,
+    "@timestamp" VARCHAR,
+    event STRUCT(provider VARCHAR, action VARCHAR, id VARCHAR),
+    aws STRUCT(cloudtrail STRUCT(
+        event_version VARCHAR,
+        event_type VARCHAR,
+        event_category VARCHAR,
+        user_identity STRUCT(
+            "type" VARCHAR,
+            arn VARCHAR,
+            invoked_by VARCHAR,
+            session_context STRUCT(session_issuer STRUCT(arn VARCHAR))
+        ),
+        request_parameters VARCHAR,
+        flattened STRUCT(request_parameters JSON),
+        error_code VARCHAR,
+        error_message VARCHAR,
+        resources STRUCT(arn VARCHAR, account_id VARCHAR, "type" VARCHAR)[],
+        request_id VARCHAR,
+        recipient_account_id VARCHAR,
+        shared_event_id VARCHAR
+    )),
+    "source" STRUCT(address VARCHAR, ip VARCHAR),
+    cloud STRUCT(region VARCHAR, account STRUCT(id VARCHAR)),
+    "user" STRUCT(id VARCHAR),
+    user_agent STRUCT(original VARCHAR)
+);
+
+-- Exports from older pipelines may still hold placeholders the newest drop ('-', 'none').
+CREATE OR REPLACE MACRO ducktrail_present(value) AS
+    CASE WHEN value IN ('', '-', 'none') THEN NULL ELSE value END;
+
+CREATE OR REPLACE VIEW cloudtrail_events AS
+WITH documents AS (
+    SELECT filename AS source_file, coalesce(value."_source", value::ecs_cloudtrail_document) AS d
+    FROM read_json(
+        getvariable('ducktrail_files'),
+        columns = {'value': 'ecs_json_value'},
+        records = false,
+        format = 'unstructured',
+        filename = true,
+        maximum_object_size = 134217728
+    )
+),
+fields AS (
+    SELECT
+        source_file,
+        d,
+        d.aws.cloudtrail AS ct,
+        ducktrail_present(d.aws.cloudtrail.request_parameters) AS rendered_parameters
+    FROM documents
+)
+SELECT
+    source_file,
+    try_strptime(d."@timestamp", ['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ']) AS event_time,
+    ducktrail_present(ct.event_version) AS event_version,
+    ducktrail_present(d.event.provider) AS event_source,
+    ducktrail_present(d.event.action) AS event_name,
+    ducktrail_present(ct.event_type) AS event_type,
+    ducktrail_present(ct.event_category) AS event_category,
+    ducktrail_present(d.cloud.region) AS aws_region,
+    coalesce(ducktrail_present(d."source".address), ducktrail_present(d."source".ip)) AS source_ip_address,
+    ducktrail_present(d."source".ip) AS source_ip,
+    ducktrail_present(d.user_agent.original) AS user_agent,
+    ducktrail_present(ct.error_code) AS error_code,
+    ducktrail_present(ct.error_message) AS error_message,
+    ducktrail_present(ct.user_identity."type") AS user_identity_type,
+    ducktrail_present(d."user".id) AS user_identity_principal_id,
+    ducktrail_present(ct.user_identity.arn) AS user_identity_arn,
+    ducktrail_present(d.cloud.account.id) AS user_identity_account_id,
+    ducktrail_present(ct.user_identity.invoked_by) AS user_identity_invoked_by,
+    ducktrail_present(ct.user_identity.session_context.session_issuer.arn) AS session_issuer_arn,
+    CASE
+        WHEN ct.flattened.request_parameters IS NOT NULL THEN ct.flattened.request_parameters
+        WHEN rendered_parameters IS NOT NULL THEN json_object(
+            'functionName',
+            coalesce(
+                -- The upstream grok: the first functionName=arn:aws:lambda:<region>:<12 digits>: anywhere.
+                nullif(regexp_extract(rendered_parameters, 'functionName=(arn:aws:lambda:[a-z0-9-]*:[0-9]{12}:)', 1), ''),
+                regexp_extract(rendered_parameters, '(?:^\{|, )functionName=([^,}]*)', 1)
+            )
+        )
+    END AS request_parameters,
+    nullif(
+        list_filter(
+            [{'arn': ducktrail_present(r.arn), 'account_id': ducktrail_present(r.account_id), 'type': ducktrail_present(r."type")}
+             FOR r IN ct.resources],
+            lambda r: r.arn IS NOT NULL OR r.account_id IS NOT NULL OR r."type" IS NOT NULL
+        ),
+        []
+    ) AS resources,
+    nullif(list_distinct([ducktrail_present(r.arn) FOR r IN ct.resources]), []) AS resource_arns,
+    ducktrail_present(d.event.id) AS event_id,
+    ducktrail_present(ct.shared_event_id) AS shared_event_id,
+    ducktrail_present(ct.request_id) AS request_id,
+    ducktrail_present(ct.recipient_account_id) AS recipient_account_id
+FROM fields;

@@ -1,0 +1,86 @@
+-- ducktrail source adapter: CloudTrail records in a VARIANT column -> cloudtrail_events
+-- Dialect: Snowflake. One SELECT; ducktrail transpile puts it in front of a rule as the CTE
+-- cloudtrail_events.
+--
+-- Expects: a table cloudtrail_records with one row per CloudTrail event and the event in the
+-- VARIANT column record, as a COPY of the S3 files with the Records array flattened makes it:
+--
+-- [cloudtrail_records]
+-- CREATE TABLE cloudtrail_records (record VARIANT);
+-- COPY INTO cloudtrail_records
+--   FROM (SELECT r.value FROM @cloudtrail_stage, LATERAL FLATTEN(input => $1:Records) AS r)
+--   FILE_FORMAT = (TYPE = JSON);
+-- [/cloudtrail_records]
+--
+-- Shaped as Elastic's pipeline shapes values for the rules: '', '-', 'none', {} and [] are
+-- NULL; source_ip only holds sourceIPAddress when it is an IP address (REGEXP_LIKE matches the
+-- whole string); request_parameters is the JSON text of requestParameters. event_time is UTC.
+SELECT
+    source_file,
+    event_time,
+    event_version,
+    event_source,
+    event_name,
+    event_type,
+    event_category,
+    aws_region,
+    source_ip_address,
+    CASE WHEN REGEXP_LIKE(source_ip_address, '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){6}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::([0-9A-Fa-f]{1,4}:){0,5}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,4}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,2}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,1}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,0}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(%[^%]+)?') THEN source_ip_address END AS source_ip,
+    user_agent,
+    error_code,
+    error_message,
+    user_identity_type,
+    user_identity_principal_id,
+    user_identity_arn,
+    user_identity_account_id,
+    user_identity_invoked_by,
+    session_issuer_arn,
+    request_parameters,
+    CASE WHEN ARRAY_SIZE(resources) > 0 THEN resources END AS resources,
+    CASE WHEN ARRAY_SIZE(resource_arns) > 0 THEN resource_arns END AS resource_arns,
+    event_id,
+    shared_event_id,
+    request_id,
+    recipient_account_id
+FROM (
+    SELECT
+        CAST(NULL AS VARCHAR) AS source_file,
+        TRY_TO_TIMESTAMP_NTZ(record:eventTime::VARCHAR) AS event_time,
+        NULLIF(NULLIF(NULLIF(record:eventVersion::VARCHAR, ''), '-'), 'none') AS event_version,
+        NULLIF(NULLIF(NULLIF(record:eventSource::VARCHAR, ''), '-'), 'none') AS event_source,
+        NULLIF(NULLIF(NULLIF(record:eventName::VARCHAR, ''), '-'), 'none') AS event_name,
+        NULLIF(NULLIF(NULLIF(record:eventType::VARCHAR, ''), '-'), 'none') AS event_type,
+        NULLIF(NULLIF(NULLIF(record:eventCategory::VARCHAR, ''), '-'), 'none') AS event_category,
+        NULLIF(NULLIF(NULLIF(record:awsRegion::VARCHAR, ''), '-'), 'none') AS aws_region,
+        NULLIF(NULLIF(NULLIF(record:sourceIPAddress::VARCHAR, ''), '-'), 'none') AS source_ip_address,
+        NULLIF(NULLIF(NULLIF(record:userAgent::VARCHAR, ''), '-'), 'none') AS user_agent,
+        NULLIF(NULLIF(NULLIF(record:errorCode::VARCHAR, ''), '-'), 'none') AS error_code,
+        NULLIF(NULLIF(NULLIF(record:errorMessage::VARCHAR, ''), '-'), 'none') AS error_message,
+        NULLIF(NULLIF(NULLIF(record:userIdentity:type::VARCHAR, ''), '-'), 'none') AS user_identity_type,
+        NULLIF(NULLIF(NULLIF(record:userIdentity:principalId::VARCHAR, ''), '-'), 'none') AS user_identity_principal_id,
+        NULLIF(NULLIF(NULLIF(record:userIdentity:arn::VARCHAR, ''), '-'), 'none') AS user_identity_arn,
+        NULLIF(NULLIF(NULLIF(record:userIdentity:accountId::VARCHAR, ''), '-'), 'none') AS user_identity_account_id,
+        NULLIF(NULLIF(NULLIF(record:userIdentity:invokedBy::VARCHAR, ''), '-'), 'none') AS user_identity_invoked_by,
+        NULLIF(NULLIF(NULLIF(record:userIdentity:sessionContext:sessionIssuer:arn::VARCHAR, ''), '-'), 'none')
+            AS session_issuer_arn,
+        CASE
+            WHEN TO_JSON(record:requestParameters) NOT IN ('null', '{}', '[]', '""', '"-"', '"none"')
+            THEN TO_JSON(record:requestParameters)
+        END AS request_parameters,
+        FILTER(
+            TRANSFORM(record:resources, r -> OBJECT_CONSTRUCT(
+                'arn', NULLIF(NULLIF(NULLIF(r:ARN::VARCHAR, ''), '-'), 'none'),
+                'account_id', NULLIF(NULLIF(NULLIF(r:accountId::VARCHAR, ''), '-'), 'none'),
+                'type', NULLIF(NULLIF(NULLIF(r:type::VARCHAR, ''), '-'), 'none')
+            )),
+            r -> ARRAY_SIZE(OBJECT_KEYS(r)) > 0
+        ) AS resources,
+        ARRAY_DISTINCT(ARRAY_COMPACT(
+            TRANSFORM(record:resources, r -> NULLIF(NULLIF(NULLIF(r:ARN::VARCHAR, ''), '-'), 'none'))
+        )) AS resource_arns,
+        NULLIF(NULLIF(NULLIF(record:eventID::VARCHAR, ''), '-'), 'none') AS event_id,
+        NULLIF(NULLIF(NULLIF(record:sharedEventID::VARCHAR, ''), '-'), 'none') AS shared_event_id,
+        NULLIF(NULLIF(NULLIF(record:requestID::VARCHAR, ''), '-'), 'none') AS request_id,
+        NULLIF(NULLIF(NULLIF(record:recipientAccountId::VARCHAR, ''), '-'), 'none') AS recipient_account_id
+    FROM cloudtrail_records
+) AS fields

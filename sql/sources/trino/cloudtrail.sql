@@ -1,0 +1,114 @@
+-- ducktrail source adapter: the CloudTrail table AWS documents for Athena -> cloudtrail_events
+-- Dialect: Trino (Athena engine version 3, or Trino with the Hive connector). One SELECT;
+-- ducktrail transpile puts it in front of a rule as the CTE cloudtrail_events.
+--
+-- Expects: the table cloudtrail_logs as AWS's Athena guide creates it, with partition
+-- projection: useridentity a struct, requestparameters the event's requestParameters as a
+-- JSON string, resources an array of rows (arn, accountid, type). For example:
+--
+-- [cloudtrail_logs]
+-- CREATE EXTERNAL TABLE cloudtrail_logs (
+--   eventversion STRING,
+--   useridentity STRUCT<type: STRING, principalid: STRING, arn: STRING, accountid: STRING,
+--     invokedby: STRING, accesskeyid: STRING, username: STRING,
+--     sessioncontext: STRUCT<attributes: STRUCT<mfaauthenticated: STRING, creationdate: STRING>,
+--       sessionissuer: STRUCT<type: STRING, principalid: STRING, arn: STRING, accountid: STRING,
+--         username: STRING>>>,
+--   eventtime STRING, eventsource STRING, eventname STRING, awsregion STRING,
+--   sourceipaddress STRING, useragent STRING, errorcode STRING, errormessage STRING,
+--   requestparameters STRING, responseelements STRING, additionaleventdata STRING,
+--   requestid STRING, eventid STRING, readonly STRING,
+--   resources ARRAY<STRUCT<arn: STRING, accountid: STRING, type: STRING>>,
+--   eventtype STRING, apiversion STRING, recipientaccountid STRING,
+--   serviceeventdetails STRING, sharedeventid STRING, vpcendpointid STRING, eventcategory STRING
+-- )
+-- PARTITIONED BY (region STRING, `timestamp` STRING)
+-- ROW FORMAT SERDE 'org.apache.hive.hcatalog.data.JsonSerDe'
+-- STORED AS INPUTFORMAT 'com.amazon.emr.cloudtrail.CloudTrailInputFormat'
+-- OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+-- LOCATION 's3://<bucket>/AWSLogs/<account-id>/CloudTrail/'
+-- TBLPROPERTIES (
+--   'projection.enabled' = 'true',
+--   'projection.region.type' = 'enum',
+--   'projection.region.values' = 'us-east-1,us-east-2,us-west-1,us-west-2,eu-west-1',
+--   'projection.timestamp.type' = 'date',
+--   'projection.timestamp.format' = 'yyyy/MM/dd',
+--   'projection.timestamp.range' = '2024/01/01,NOW',
+--   'projection.timestamp.interval' = '1',
+--   'projection.timestamp.interval.unit' = 'DAYS',
+--   'storage.location.template' = 's3://<bucket>/AWSLogs/<account-id>/CloudTrail/${region}/${timestamp}'
+-- );
+-- [/cloudtrail_logs]
+--
+-- The adapter reads every partition. To scan less (Athena bills by bytes read), add a filter
+-- on the projection columns below, e.g. WHERE "timestamp" >= '2026/11/01'.
+-- Shaped as Elastic's pipeline shapes values for the rules: '', '-', 'none', {} and [] are
+-- NULL; source_ip only holds sourceIPAddress when it is an IP address. event_time is UTC.
+SELECT
+    source_file,
+    event_time,
+    event_version,
+    event_source,
+    event_name,
+    event_type,
+    event_category,
+    aws_region,
+    source_ip_address,
+    CASE WHEN regexp_like(source_ip_address, '^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,0}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(?:%[^%]+)?)\z') THEN source_ip_address END AS source_ip,
+    user_agent,
+    error_code,
+    error_message,
+    user_identity_type,
+    user_identity_principal_id,
+    user_identity_arn,
+    user_identity_account_id,
+    user_identity_invoked_by,
+    session_issuer_arn,
+    request_parameters,
+    CASE WHEN cardinality(resources) > 0 THEN resources END AS resources,
+    CASE WHEN cardinality(resource_arns) > 0 THEN resource_arns END AS resource_arns,
+    event_id,
+    shared_event_id,
+    request_id,
+    recipient_account_id
+FROM (
+    SELECT
+        "$path" AS source_file,
+        try(CAST(from_iso8601_timestamp(eventtime) AT TIME ZONE 'UTC' AS TIMESTAMP(3))) AS event_time,
+        nullif(nullif(nullif(eventversion, ''), '-'), 'none') AS event_version,
+        nullif(nullif(nullif(eventsource, ''), '-'), 'none') AS event_source,
+        nullif(nullif(nullif(eventname, ''), '-'), 'none') AS event_name,
+        nullif(nullif(nullif(eventtype, ''), '-'), 'none') AS event_type,
+        nullif(nullif(nullif(eventcategory, ''), '-'), 'none') AS event_category,
+        nullif(nullif(nullif(awsregion, ''), '-'), 'none') AS aws_region,
+        nullif(nullif(nullif(sourceipaddress, ''), '-'), 'none') AS source_ip_address,
+        nullif(nullif(nullif(useragent, ''), '-'), 'none') AS user_agent,
+        nullif(nullif(nullif(errorcode, ''), '-'), 'none') AS error_code,
+        nullif(nullif(nullif(errormessage, ''), '-'), 'none') AS error_message,
+        nullif(nullif(nullif(useridentity.type, ''), '-'), 'none') AS user_identity_type,
+        nullif(nullif(nullif(useridentity.principalid, ''), '-'), 'none') AS user_identity_principal_id,
+        nullif(nullif(nullif(useridentity.arn, ''), '-'), 'none') AS user_identity_arn,
+        nullif(nullif(nullif(useridentity.accountid, ''), '-'), 'none') AS user_identity_account_id,
+        nullif(nullif(nullif(useridentity.invokedby, ''), '-'), 'none') AS user_identity_invoked_by,
+        nullif(nullif(nullif(useridentity.sessioncontext.sessionissuer.arn, ''), '-'), 'none') AS session_issuer_arn,
+        CASE
+            WHEN requestparameters NOT IN ('null', '{}', '[]', '""', '"-"', '"none"') THEN requestparameters
+        END AS request_parameters,
+        filter(
+            transform(resources, r -> CAST(ROW(
+                nullif(nullif(nullif(r.arn, ''), '-'), 'none'),
+                nullif(nullif(nullif(r.accountid, ''), '-'), 'none'),
+                nullif(nullif(nullif(r.type, ''), '-'), 'none')
+            ) AS ROW(arn VARCHAR, account_id VARCHAR, type VARCHAR))),
+            r -> r.arn IS NOT NULL OR r.account_id IS NOT NULL OR r.type IS NOT NULL
+        ) AS resources,
+        array_distinct(filter(
+            transform(resources, r -> nullif(nullif(nullif(r.arn, ''), '-'), 'none')),
+            a -> a IS NOT NULL
+        )) AS resource_arns,
+        nullif(nullif(nullif(eventid, ''), '-'), 'none') AS event_id,
+        nullif(nullif(nullif(sharedeventid, ''), '-'), 'none') AS shared_event_id,
+        nullif(nullif(nullif(requestid, ''), '-'), 'none') AS request_id,
+        nullif(nullif(nullif(recipientaccountid, ''), '-'), 'none') AS recipient_account_id
+    FROM cloudtrail_logs
+) AS fields

@@ -1,0 +1,151 @@
+-- ducktrail rule aws-lambda-function-invoked-cross-account version 1 (sha256:2fff4557dcdf...), for bigquery, source cloudtrail; written by sqlglot 30.30.0 from v1.sql.
+-- ducktrail source adapter: CloudTrail records in a JSON column -> cloudtrail_events
+-- Dialect: BigQuery (GoogleSQL). One SELECT; ducktrail transpile puts it in front of a rule as
+-- the CTE cloudtrail_events.
+--
+-- Expects: a table cloudtrail_records with one row per CloudTrail event and the event in the
+-- JSON column record, e.g. loaded from NDJSON exports, or from S3 files with the Records array
+-- flattened:
+--
+-- [cloudtrail_records]
+-- CREATE TABLE dataset.cloudtrail_records (record JSON);
+-- INSERT INTO dataset.cloudtrail_records (record)
+-- SELECT r FROM dataset.cloudtrail_files, UNNEST(JSON_QUERY_ARRAY(file_json, '$.Records')) AS r;
+-- [/cloudtrail_records]
+--
+-- Shaped as Elastic's pipeline shapes values for the rules: '', '-', 'none', {} and [] are
+-- NULL (lists are [] instead: BigQuery has no NULL arrays in results); source_ip only holds
+-- sourceIPAddress when it is an IP address; request_parameters is the JSON text of
+-- requestParameters. event_time is a UTC TIMESTAMP.
+WITH cloudtrail_events AS (
+SELECT
+    source_file,
+    event_time,
+    event_version,
+    event_source,
+    event_name,
+    event_type,
+    event_category,
+    aws_region,
+    source_ip_address,
+    CASE WHEN REGEXP_CONTAINS(source_ip_address, '^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,0}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(?:%[^%]+)?)$') THEN source_ip_address END AS source_ip,
+    user_agent,
+    error_code,
+    error_message,
+    user_identity_type,
+    user_identity_principal_id,
+    user_identity_arn,
+    user_identity_account_id,
+    user_identity_invoked_by,
+    session_issuer_arn,
+    CASE WHEN request_parameters NOT IN ('null', '{}', '[]', '""', '"-"', '"none"') THEN request_parameters END
+        AS request_parameters,
+    resources,
+    resource_arns,
+    event_id,
+    shared_event_id,
+    request_id,
+    recipient_account_id
+FROM (
+    SELECT
+        CAST(NULL AS STRING) AS source_file,
+        SAFE.PARSE_TIMESTAMP('%Y-%m-%dT%H:%M:%E*SZ', JSON_VALUE(record, '$.eventTime')) AS event_time,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventVersion'), ''), '-'), 'none') AS event_version,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventSource'), ''), '-'), 'none') AS event_source,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventName'), ''), '-'), 'none') AS event_name,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventType'), ''), '-'), 'none') AS event_type,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventCategory'), ''), '-'), 'none') AS event_category,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.awsRegion'), ''), '-'), 'none') AS aws_region,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.sourceIPAddress'), ''), '-'), 'none') AS source_ip_address,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userAgent'), ''), '-'), 'none') AS user_agent,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.errorCode'), ''), '-'), 'none') AS error_code,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.errorMessage'), ''), '-'), 'none') AS error_message,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userIdentity.type'), ''), '-'), 'none') AS user_identity_type,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userIdentity.principalId'), ''), '-'), 'none')
+            AS user_identity_principal_id,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userIdentity.arn'), ''), '-'), 'none') AS user_identity_arn,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userIdentity.accountId'), ''), '-'), 'none')
+            AS user_identity_account_id,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userIdentity.invokedBy'), ''), '-'), 'none')
+            AS user_identity_invoked_by,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userIdentity.sessionContext.sessionIssuer.arn'), ''), '-'), 'none')
+            AS session_issuer_arn,
+        TO_JSON_STRING(JSON_QUERY(record, '$.requestParameters')) AS request_parameters,
+        ARRAY(
+            SELECT AS STRUCT
+                NULLIF(NULLIF(NULLIF(JSON_VALUE(r, '$.ARN'), ''), '-'), 'none') AS arn,
+                NULLIF(NULLIF(NULLIF(JSON_VALUE(r, '$.accountId'), ''), '-'), 'none') AS account_id,
+                NULLIF(NULLIF(NULLIF(JSON_VALUE(r, '$.type'), ''), '-'), 'none') AS type
+            FROM UNNEST(JSON_QUERY_ARRAY(record, '$.resources')) AS r
+            WHERE JSON_VALUE(r, '$.ARN') NOT IN ('', '-', 'none')
+               OR JSON_VALUE(r, '$.accountId') NOT IN ('', '-', 'none')
+               OR JSON_VALUE(r, '$.type') NOT IN ('', '-', 'none')
+        ) AS resources,
+        ARRAY(
+            SELECT DISTINCT JSON_VALUE(r, '$.ARN')
+            FROM UNNEST(JSON_QUERY_ARRAY(record, '$.resources')) AS r
+            WHERE JSON_VALUE(r, '$.ARN') NOT IN ('', '-', 'none')
+        ) AS resource_arns,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventID'), ''), '-'), 'none') AS event_id,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.sharedEventID'), ''), '-'), 'none') AS shared_event_id,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.requestID'), ''), '-'), 'none') AS request_id,
+        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.recipientAccountId'), ''), '-'), 'none') AS recipient_account_id
+    FROM cloudtrail_records
+) AS fields
+),
+lambda_invocations AS (
+/* Successful Invoke* data events made by a principal, with no AWS service invoking on its */
+/* behalf. NULLIF: regexp_extract yields '' on no match in DuckDB and Spark, NULL elsewhere. */
+SELECT
+  user_identity_arn,
+  NULLIF(REGEXP_EXTRACT(user_identity_arn, ':([0-9]{12}):'), '') AS caller_account,
+  NULLIF(
+    REGEXP_EXTRACT(
+      JSON_EXTRACT_SCALAR(request_parameters, '$.functionName'),
+      '^arn:aws:lambda:[a-z0-9-]*:([0-9]{12}):'
+    ),
+    ''
+  ) AS function_account,
+  source_ip,
+  resource_arns,
+  event_time
+FROM cloudtrail_events
+WHERE
+  event_source = 'lambda.amazonaws.com'
+  AND event_name LIKE 'Invoke%'
+  AND error_code IS NULL
+  AND error_message IS NULL
+  AND NOT user_identity_arn IS NULL
+  AND user_identity_invoked_by IS NULL
+  AND NOT request_parameters IS NULL
+)
+SELECT
+  user_identity_arn,
+  caller_account,
+  function_account,
+  ARRAY(
+    SELECT DISTINCT
+      v
+    FROM UNNEST(ARRAY_CONCAT_AGG(resource_arns)) AS v
+    WHERE
+      NOT v IS NULL
+    ORDER BY
+      v
+  ) AS function_arns,
+  COUNT(*) AS invocation_count,
+  ARRAY_AGG(DISTINCT source_ip IGNORE NULLS ORDER BY source_ip) AS source_ips,
+  MIN(event_time) AS first_seen,
+  MAX(event_time) AS last_seen
+FROM lambda_invocations
+WHERE
+  NOT caller_account IS NULL
+  AND NOT function_account IS NULL
+  AND caller_account <> function_account
+GROUP BY
+  user_identity_arn,
+  caller_account,
+  function_account
+ORDER BY
+  user_identity_arn NULLS LAST,
+  caller_account NULLS LAST,
+  function_account NULLS LAST

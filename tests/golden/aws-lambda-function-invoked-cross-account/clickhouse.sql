@@ -1,0 +1,125 @@
+-- ducktrail rule aws-lambda-function-invoked-cross-account version 1 (sha256:2fff4557dcdf...), for clickhouse, source cloudtrail; written by sqlglot 30.30.0 from v1.sql.
+-- ducktrail source adapter: CloudTrail JSON read with ClickHouse's JSON functions -> cloudtrail_events
+-- Dialect: ClickHouse (24.x and later; tested with chDB). One SELECT; ducktrail transpile puts
+-- it in front of a rule as the CTE cloudtrail_events.
+--
+-- Expects: a table or view cloudtrail_files with a String column json holding either a whole
+-- CloudTrail file ({"Records": [...]}) or one event (NDJSON exports), as the JSONAsString
+-- format reads them. For example:
+--
+-- [cloudtrail_files]
+-- CREATE VIEW cloudtrail_files AS
+-- SELECT json FROM s3('https://<bucket>.s3.amazonaws.com/AWSLogs/*/CloudTrail/**/*.json.gz', 'JSONAsString');
+-- [/cloudtrail_files]
+--
+-- Shaped as Elastic's pipeline shapes values for the rules: '', '-', 'none', {} and [] are
+-- NULL (lists are [] instead: ClickHouse has no NULL arrays); source_ip only holds
+-- sourceIPAddress when it is an IP address; source_file is NULL. event_time is UTC.
+WITH cloudtrail_events AS (
+SELECT
+    CAST(NULL AS Nullable(String)) AS source_file,
+    parseDateTime64BestEffortOrNull(JSONExtractString(e, 'eventTime'), 3, 'UTC') AS event_time,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'eventVersion'), ''), '-'), 'none') AS event_version,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'eventSource'), ''), '-'), 'none') AS event_source,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'eventName'), ''), '-'), 'none') AS event_name,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'eventType'), ''), '-'), 'none') AS event_type,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'eventCategory'), ''), '-'), 'none') AS event_category,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'awsRegion'), ''), '-'), 'none') AS aws_region,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'sourceIPAddress'), ''), '-'), 'none') AS source_ip_address,
+    if(match(source_ip_address, '^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,0}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(?:%[^%]+)?)$'), source_ip_address, NULL) AS source_ip,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'userAgent'), ''), '-'), 'none') AS user_agent,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'errorCode'), ''), '-'), 'none') AS error_code,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'errorMessage'), ''), '-'), 'none') AS error_message,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'userIdentity', 'type'), ''), '-'), 'none') AS user_identity_type,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'userIdentity', 'principalId'), ''), '-'), 'none') AS user_identity_principal_id,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'userIdentity', 'arn'), ''), '-'), 'none') AS user_identity_arn,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'userIdentity', 'accountId'), ''), '-'), 'none') AS user_identity_account_id,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'userIdentity', 'invokedBy'), ''), '-'), 'none') AS user_identity_invoked_by,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'userIdentity', 'sessionContext', 'sessionIssuer', 'arn'), ''), '-'), 'none')
+        AS session_issuer_arn,
+    if(
+        JSONExtractRaw(e, 'requestParameters') IN ('', 'null', '{}', '[]', '""', '"-"', '"none"'),
+        NULL,
+        JSONExtractRaw(e, 'requestParameters')
+    ) AS request_parameters,
+    arrayFilter(
+        x -> x.1 != '' OR x.2 != '' OR x.3 != '',
+        arrayMap(
+            r -> tuple(
+                if(JSONExtractString(r, 'ARN') IN ('-', 'none'), '', JSONExtractString(r, 'ARN')),
+                if(JSONExtractString(r, 'accountId') IN ('-', 'none'), '', JSONExtractString(r, 'accountId')),
+                if(JSONExtractString(r, 'type') IN ('-', 'none'), '', JSONExtractString(r, 'type'))
+            ),
+            JSONExtractArrayRaw(e, 'resources')
+        )
+    ) AS resources,
+    arrayDistinct(arrayFilter(
+        a -> a NOT IN ('', '-', 'none'),
+        arrayMap(r -> JSONExtractString(r, 'ARN'), JSONExtractArrayRaw(e, 'resources'))
+    )) AS resource_arns,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'eventID'), ''), '-'), 'none') AS event_id,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'sharedEventID'), ''), '-'), 'none') AS shared_event_id,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'requestID'), ''), '-'), 'none') AS request_id,
+    nullIf(nullIf(nullIf(JSONExtractString(e, 'recipientAccountId'), ''), '-'), 'none') AS recipient_account_id
+FROM (
+    SELECT arrayJoin(if(JSONHas(json, 'Records'), JSONExtractArrayRaw(json, 'Records'), [json])) AS e
+    FROM cloudtrail_files
+)
+),
+lambda_invocations AS (
+/* Successful Invoke* data events made by a principal, with no AWS service invoking on its */
+/* behalf. NULLIF: regexp_extract yields '' on no match in DuckDB and Spark, NULL elsewhere. */
+SELECT
+  user_identity_arn,
+  nullIf(REGEXP_EXTRACT(user_identity_arn, ':([0-9]{12}):', 1), '') AS caller_account,
+  nullIf(
+    REGEXP_EXTRACT(
+      JSONExtractString(request_parameters, 'functionName'),
+      '^arn:aws:lambda:[a-z0-9-]*:([0-9]{12}):',
+      1
+    ),
+    ''
+  ) AS function_account,
+  source_ip,
+  resource_arns,
+  event_time
+FROM cloudtrail_events
+WHERE
+  event_source = 'lambda.amazonaws.com'
+  AND event_name LIKE 'Invoke%'
+  AND error_code IS NULL
+  AND error_message IS NULL
+  AND NOT (
+    user_identity_arn IS NULL
+  )
+  AND user_identity_invoked_by IS NULL
+  AND NOT (
+    request_parameters IS NULL
+  )
+)
+SELECT
+  user_identity_arn,
+  caller_account,
+  function_account,
+  arraySort(arrayDistinct(FLATTEN(ARRAY_AGG(resource_arns)))) AS function_arns,
+  COUNT(*) AS invocation_count,
+  arraySort(arrayDistinct(ARRAY_AGG(source_ip))) AS source_ips,
+  MIN(event_time) AS first_seen,
+  MAX(event_time) AS last_seen
+FROM lambda_invocations
+WHERE
+  NOT (
+    caller_account IS NULL
+  )
+  AND NOT (
+    function_account IS NULL
+  )
+  AND caller_account <> function_account
+GROUP BY
+  user_identity_arn,
+  caller_account,
+  function_account
+ORDER BY
+  user_identity_arn,
+  caller_account,
+  function_account

@@ -1,0 +1,72 @@
+"""Teams leaving Elastic: the same rule over an NDJSON export of Elastic's CloudTrail documents
+gives the same alerts as over the raw CloudTrail those documents were made from."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from tests import elastic_oracle
+from tests.support import FIXTURES, rule_columns, scan_paths, write_ndjson
+
+CASES = sorted(p for p in (FIXTURES / "cases").iterdir() if p.is_dir())
+
+
+def raw_events(path: Path) -> list[dict]:
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    text = data.decode()
+    if path.suffix == ".ndjson":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return json.loads(text)["Records"]
+
+
+def export(events: list[dict]) -> list[dict]:
+    """Documents as an export holds them: some bare, some as search hits; some without the
+    flattened requestParameters object, so that the {k=v} string path is exercised too."""
+    lines = []
+    for index, event in enumerate(events):
+        document = elastic_oracle.ecs_document(event, keep_flattened=index % 2 == 0)
+        if index % 3 == 0:
+            document = {
+                "_index": ".ds-logs-aws.cloudtrail-default-2026.11.01-000001",
+                "_id": f"doc-{index}",
+                "_source": document,
+            }
+        lines.append(document)
+    return lines
+
+
+def case_events(case: Path) -> list[dict]:
+    (events_file,) = [p for p in case.iterdir() if p.name.startswith("events.")]
+    return raw_events(events_file)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_ecs_export_of_a_case_raises_the_same_alerts(case, tmp_path):
+    expected = json.loads((case / "expected.json").read_text())["alerts"]
+    exported = write_ndjson(tmp_path / "logs-aws.cloudtrail.ndjson.gz", export(case_events(case)))
+    report = scan_paths(exported, source="ecs")
+    assert rule_columns(report.alerts) == expected
+    assert report.skipped_records == []
+
+
+def test_ecs_export_of_the_sample_tree_raises_the_same_alerts(tmp_path):
+    files = sorted(p for p in (FIXTURES / "AWSLogs").rglob("*.json*") if "CloudTrail-Digest" not in p.parts)
+    events = [event for path in files for event in raw_events(path)]
+    exported = write_ndjson(tmp_path / "export.ndjson", export(events))
+    raw = scan_paths(FIXTURES / "AWSLogs")
+    ecs = scan_paths(exported, source="ecs")
+    assert rule_columns(ecs.alerts) == rule_columns(raw.alerts)
+    assert ecs.events_read == raw.events_read
+
+
+def test_only_the_rendered_string_still_finds_the_function_account(tmp_path):
+    event = json.loads((FIXTURES / "cases" / "cross_account_invoke_alerts" / "events.json").read_text())["Records"][0]
+    document = elastic_oracle.ecs_document(event, keep_flattened=False)
+    assert "flattened" not in document["aws"]["cloudtrail"]
+    assert document["aws"]["cloudtrail"]["request_parameters"].startswith("{functionName=arn:aws:lambda:")
+    report = scan_paths(write_ndjson(tmp_path / "one.ndjson", [document]), source="ecs")
+    assert [a["function_account"] for a in report.alerts] == ["111122223333"]
