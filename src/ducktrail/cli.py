@@ -76,11 +76,15 @@ def load_pack_or_fail():  # noqa: ANN201 - the Pack type would pull the loader i
 @app.command(epilog=EXIT_CODES)
 def scan(
     paths: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="CloudTrail files or folders (e.g. an AWSLogs/ tree).", show_default=False, metavar="PATH..."
         ),
-    ],
+    ] = None,
+    database: Annotated[
+        str | None,
+        typer.Option("--db", metavar="FILE", help="Scan a database made by `ducktrail ingest` instead of files."),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="How alerts are printed on stdout.")
     ] = OutputFormat.table,
@@ -116,30 +120,45 @@ def scan(
         str | None, typer.Option(metavar="SIZE", help="DuckDB memory limit, e.g. 2GB (default: 80% of RAM).")
     ] = None,
 ) -> None:
-    """Run the rules over CloudTrail files and print the alerts.
+    """Run the rules over CloudTrail files (or an ingested database) and print the alerts.
 
     Reads S3-delivery trees (gzipped or plain {"Records": [...]} files under AWSLogs/) and
     NDJSON files with one event per line. CloudTrail-Digest, -Insight and -NetworkActivity
-    files are skipped. A one-line summary goes to stderr.
+    files are skipped. A one-line summary goes to stderr; on a terminal, a progress line too.
     """
+    from ducktrail import scan as scanning
     from ducktrail.report.formats import FORMATS
+    from ducktrail.report.progress import ProgressLine
     from ducktrail.report.summary import summary_line, warnings
-    from ducktrail.scan import scan as run_scan
 
+    if bool(paths) == bool(database):
+        raise typer.BadParameter("give PATH... to scan files, or --db FILE to scan a database, not both")
     window = (parse_time(since, "--since"), parse_time(until, "--until"))
     pack = load_pack_or_fail()
     try:
-        report = run_scan(
-            paths,
-            pack,
-            rule_names=rule,
-            source=source,
-            since=window[0],
-            until=window[1],
-            keep_going=keep_going,
-            threads=threads,
-            memory_limit=memory_limit,
-        )
+        if database:
+            report = scanning.scan_database(
+                database,
+                pack,
+                rule_names=rule,
+                since=window[0],
+                until=window[1],
+                threads=threads,
+                memory_limit=memory_limit,
+            )
+        else:
+            report = scanning.scan(
+                paths or [],
+                pack,
+                rule_names=rule,
+                source=source,
+                since=window[0],
+                until=window[1],
+                keep_going=keep_going,
+                threads=threads,
+                memory_limit=memory_limit,
+                progress=ProgressLine(enabled=not quiet),
+            )
     except DucktrailError as error:
         fail(error)
     typer.echo(FORMATS[output_format.value](report.alerts))
@@ -151,6 +170,64 @@ def scan(
         raise typer.Exit(int(ExitCode.INPUT))
     if fail_on_alerts and report.alerts:
         raise typer.Exit(int(ExitCode.ALERTS))
+
+
+@app.command(epilog=EXIT_CODES)
+def ingest(
+    paths: Annotated[
+        list[str],
+        typer.Argument(help="CloudTrail files or folders to load.", show_default=False, metavar="PATH..."),
+    ],
+    database: Annotated[
+        str, typer.Option("--db", metavar="FILE", help="DuckDB database file to load into (created if missing).")
+    ],
+    source: Annotated[
+        str,
+        typer.Option(
+            metavar="SOURCE", help="cloudtrail (CloudTrail's own JSON) or ecs (Elastic CloudTrail documents, NDJSON)."
+        ),
+    ] = "cloudtrail",
+    keep_going: Annotated[
+        bool, typer.Option("--keep-going", help="Skip unreadable files, load the rest, list them, exit 3.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary line on stderr.")] = False,
+    threads: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="DuckDB worker threads (default: one per core).")
+    ] = None,
+    memory_limit: Annotated[
+        str | None, typer.Option(metavar="SIZE", help="DuckDB memory limit, e.g. 2GB (default: 80% of RAM).")
+    ] = None,
+) -> None:
+    """Load CloudTrail files into a DuckDB database once; `scan --db` then runs the rules on it.
+
+    Incremental: files already loaded (same path, size and modification time) are skipped, and
+    changed ones replaced. The table cloudtrail_events in the database is the canonical relation.
+    """
+    from ducktrail.ingest import ingest as load
+    from ducktrail.report.progress import ProgressLine
+    from ducktrail.report.summary import ingest_line, warnings
+
+    progress = ProgressLine(enabled=not quiet)
+    try:
+        report = load(
+            paths,
+            database,
+            source=source,
+            keep_going=keep_going,
+            threads=threads,
+            memory_limit=memory_limit,
+            progress=progress.files,
+        )
+    except DucktrailError as error:
+        progress.clear()
+        fail(error)
+    progress.clear()
+    for line in warnings(report):
+        typer.echo(line, err=True)
+    if not quiet:
+        typer.echo(ingest_line(report), err=True)
+    if report.unreadable:
+        raise typer.Exit(int(ExitCode.INPUT))
 
 
 @app.command("list")

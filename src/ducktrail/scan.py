@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import re
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineError, FileCount, RuleQuery, first_line
+from ducktrail.diagnose import read_tolerantly
+from ducktrail.engine.duckdb_scan import DuckDBEngine, FileCount, RuleQuery
 from ducktrail.errors import InputError, UsageError
 from ducktrail.inputs import locate
 from ducktrail.inputs.discover import SkippedFile, discover
 from ducktrail.pack.loader import Pack
 from ducktrail.pack.rules import Rule
+from ducktrail.report.progress import ProgressLine
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,31 @@ def select_rules(pack: Pack, names: list[str] | None) -> list[SelectedRule]:
     return selected
 
 
+def scan_database(
+    database: str,
+    pack: Pack,
+    *,
+    rule_names: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+) -> ScanReport:
+    """Run the selected rules over a database made by `ducktrail ingest`."""
+    from ducktrail.engine.duckdb_store import EVENTS_TABLE, open_for_scan
+
+    if since is not None and until is not None and since >= until:
+        raise UsageError("--since must be earlier than --until")
+    rules = select_rules(pack, rule_names)
+    engine, held = open_for_scan(database, threads=threads, memory_limit=memory_limit)
+    report = ScanReport(rules=rules, files_read=held["files"], events_read=held["events"])
+    queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
+    with engine:
+        result = engine.run(queries, since, until, relation=f"main.{EVENTS_TABLE}", per_file_counts=False)
+    report.alerts.extend(_alerts(rules, result.alerts))
+    return report
+
+
 def scan(
     paths: list[str],
     pack: Pack,
@@ -74,6 +101,7 @@ def scan(
     keep_going: bool = False,
     threads: int | None = None,
     memory_limit: str | None = None,
+    progress: ProgressLine | None = None,
 ) -> ScanReport:
     """Run the selected rules over every CloudTrail file under `paths`.
 
@@ -88,28 +116,40 @@ def scan(
     files = list(found.files)
     if not files:
         return report
-    engine = DuckDBEngine(source=source, threads=threads, memory_limit=memory_limit)
+    with DuckDBEngine(source=source, threads=threads, memory_limit=memory_limit) as engine:
+        return _scan_files(engine, rules, files, report, since, until, keep_going, progress)
+
+
+def _scan_files(
+    engine: DuckDBEngine,
+    rules: list[SelectedRule],
+    files: list[str],
+    report: ScanReport,
+    since: datetime | None,
+    until: datetime | None,
+    keep_going: bool,
+    progress: ProgressLine | None,
+) -> ScanReport:
     queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
-    result = None
-    while result is None:
-        engine.use_files(files)
-        try:
-            result = engine.run(queries, since, until)
-        except engine.error_types as exc:
-            bad = _diagnose(engine, files, exc, find_all=keep_going)
-            if not keep_going:
-                raise bad[0] from None
-            report.unreadable.extend(bad)
-            failed = {problem.path for problem in bad}
-            files = [f for f in files if f not in failed]
-            if not files:
-                break
+    stop_watching = (progress or ProgressLine(enabled=False)).watch(
+        engine.progress, len(files), sum(os.path.getsize(f) for f in files)
+    )
+    try:
+        result, files, problems = read_tolerantly(
+            engine, files, lambda _: engine.run(queries, since, until), keep_going=keep_going
+        )
+    finally:
+        stop_watching()
+    report.unreadable.extend(problems)
     if result is not None:
         _account(report, files, result.counts, keep_going)
-        by_key = {chosen.key: chosen for chosen in rules}
-        for key, alerts in result.alerts.items():
-            report.alerts.extend(_with_metadata(by_key[key], alert) for alert in alerts)
+        report.alerts.extend(_alerts(rules, result.alerts))
     return report
+
+
+def _alerts(rules: list[SelectedRule], found: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    by_key = {chosen.key: chosen for chosen in rules}
+    return [_with_metadata(by_key[key], alert) for key, alerts in found.items() for alert in alerts]
 
 
 def _account(report: ScanReport, files: list[str], counts: dict[str, FileCount], keep_going: bool) -> None:
@@ -150,71 +190,3 @@ def _with_metadata(chosen: SelectedRule, alert: dict[str, Any]) -> dict[str, Any
         enriched["upstream_rule_id"] = rule.upstream.rule_id
     enriched.update(alert)
     return enriched
-
-
-def _diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all: bool) -> list[InputError]:
-    """Name the file(s) behind an engine error: from its message, else by reading each alone."""
-    message = str(exc)
-    if isinstance(exc, engine.resource_errors):
-        raise EngineError(f"DuckDB ran out of resources: {first_line(exc)} (try --memory-limit or --threads)") from None
-    named = [f for f in files if f in message]
-    if named and not find_all:
-        culprit = max(named, key=len)
-        return [explain(culprit, message)]
-    problems = []
-    for path in files:
-        try:
-            engine.probe(path)
-        except engine.resource_errors as probe_exc:
-            raise EngineError(
-                f"DuckDB ran out of resources: {first_line(probe_exc)} (try --memory-limit or --threads)"
-            ) from None
-        except engine.error_types as probe_exc:
-            problems.append(explain(path, str(probe_exc)))
-            if not find_all:
-                break
-    if not problems:
-        raise EngineError(f"the scan failed and no input file explains it: {first_line(exc)}")
-    return problems
-
-
-def explain(path: str, engine_message: str) -> InputError:
-    """An InputError for `path` in the user's terms, from the engine's message."""
-    # The message quotes the path; a folder named 'gzip-exports' must not steer the diagnosis.
-    text = " ".join(engine_message.replace(path, "<file>").split())
-    if locate.is_gzip(path):
-        broken = locate.gzip_problem(path)
-        if broken:
-            return InputError(broken, path=path)
-        if not path.endswith(".gz"):
-            return InputError("gzip-compressed but not named .gz; add the .gz suffix", path=path)
-    elif "GZIP" in text.upper():
-        if locate.starts_with(path, b"{") or locate.starts_with(path, b"["):
-            return InputError("named .gz but holds plain JSON (decompressed on download?); drop the .gz", path=path)
-        return InputError("not a gzip file, though named .gz", path=path)
-    if "maximum_object_size" in text:
-        return InputError(
-            "a JSON value is larger than the 128 MiB the reader accepts (AWS delivers files of at most about 50 MB)",
-            path=path,
-        )
-    if "Malformed JSON" in text:
-        syntax = locate.json_syntax_error(path)
-        if syntax is not None:
-            return InputError(f"not valid JSON ({syntax.reason})", path=path, line=syntax.line)
-        detail = _after(text, r"in record/value \d+: ")
-        return InputError(f"not valid JSON ({detail.rstrip('. ')})" if detail else "not valid JSON", path=path)
-    if "transform error" in text or "Expected" in text:
-        detail = (_after(text, r"in record/value \d+: ") or text).split(" Try setting")[0].rstrip(". ")
-        if detail.startswith("Expected OBJECT, but got ARRAY") and locate.starts_with(path, b"["):
-            detail = 'a JSON array at the top level; expected {"Records": [...]} or one event per line'
-        return InputError(
-            f"not CloudTrail JSON ({detail})",
-            path=path,
-            record=locate.first_record(path, locate.is_malformed),
-        )
-    return InputError(first_line(Exception(text)), path=path)
-
-
-def _after(text: str, pattern: str) -> str:
-    match = re.search(pattern, text)
-    return text[match.end() :] if match else ""

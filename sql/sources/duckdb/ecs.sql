@@ -86,7 +86,7 @@ WITH documents AS (
         records = false,
         format = 'unstructured',
         filename = true,
-        maximum_object_size = 134217728
+        maximum_object_size = 67108864
     )
 ),
 fields AS (

@@ -43,8 +43,14 @@ class DuckDBEngine:
     """One DuckDB connection with the CloudTrail source adapter loaded over a file list."""
 
     def __init__(
-        self, *, source: str = "cloudtrail", threads: int | None = None, memory_limit: str | None = None
+        self,
+        *,
+        source: str = "cloudtrail",
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        database: str | None = None,
     ) -> None:
+        """An in-memory engine over files, or with `database` one over an ingested file (read-only)."""
         import duckdb
 
         self._duckdb = duckdb
@@ -54,8 +60,12 @@ class DuckDBEngine:
         if memory_limit is not None:
             config["memory_limit"] = memory_limit
         try:
-            self.con = duckdb.connect(config=config)
+            self.con = duckdb.connect(database or ":memory:", read_only=database is not None, config=config)
         except duckdb.Error as exc:
+            if database is not None and "setting" not in str(exc).lower():
+                from ducktrail.errors import InputError
+
+                raise InputError(f"cannot open as a DuckDB database: {first_line(exc)}", path=database) from None
             raise UsageError(f"DuckDB rejected the settings: {first_line(exc)}") from None
         self._adapter_sql = source_adapter(source)
         self._adapter_loaded = False
@@ -69,6 +79,15 @@ class DuckDBEngine:
         """Failures of the machine, not of an input file."""
         return (self._duckdb.OutOfMemoryException,)
 
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> DuckDBEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def use_files(self, files: list[str]) -> None:
         # The adapter's view binds read_json when it is created, so the variable comes first.
         self.con.execute("SET VARIABLE ducktrail_files = ?", [files])
@@ -81,22 +100,39 @@ class DuckDBEngine:
         self.use_files([path])
         self.con.execute("SELECT count(*) FROM cloudtrail_events").fetchall()
 
-    def run(self, rules: list[RuleQuery], since: datetime | None, until: datetime | None) -> EngineResult:
+    def run(
+        self,
+        rules: list[RuleQuery],
+        since: datetime | None,
+        until: datetime | None,
+        *,
+        relation: str = "cloudtrail_events",
+        per_file_counts: bool = True,
+    ) -> EngineResult:
+        """Every rule, and the per-file counts, from one read of `relation`.
+
+        Over files, `relation` is the adapter's view, materialised once for all consumers. Over
+        an ingested database it is the stored table, which needs no materialising.
+        """
         timestamp_columns = {rule.key: self._timestamp_columns(rule) for rule in rules}
-        parts = [
-            "SELECT NULL AS rule_key, 0 AS ordinal, to_json(file_count) AS payload FROM ("
-            " SELECT source_file AS path, count(*) AS records,"
-            f" count(*) FILTER (WHERE {UNRECOGNIZED}) AS unrecognized"
-            " FROM ducktrail_scanned GROUP BY source_file) AS file_count"
-        ]
+        parts = []
+        if per_file_counts:
+            parts.append(
+                "SELECT NULL AS rule_key, 0 AS ordinal, to_json(file_count) AS payload FROM ("
+                " SELECT source_file AS path, count(*) AS records,"
+                f" count(*) FILTER (WHERE {UNRECOGNIZED}) AS unrecognized"
+                " FROM ducktrail_scanned GROUP BY source_file) AS file_count"
+            )
         params: dict[str, Any] = {"since": since, "until": until}
         for index, rule in enumerate(rules):
             params[f"rule_{index}"] = rule.key
             parts.append(
-                f"SELECT $rule_{index}, row_number() OVER (), to_json(alert) FROM (\n{strip_sql(rule.sql)}\n) AS alert"
+                f"SELECT $rule_{index}{' AS rule_key' if not parts else ''}, row_number() OVER (),"
+                f" to_json(alert) FROM (\n{strip_sql(rule.sql)}\n) AS alert"
             )
+        materialized = "MATERIALIZED " if per_file_counts else ""
         query = (
-            "WITH ducktrail_scanned AS MATERIALIZED (FROM cloudtrail_events),\n"
+            f"WITH ducktrail_scanned AS {materialized}(FROM {relation}),\n"
             "cloudtrail_events AS (FROM ducktrail_scanned"
             " WHERE ($since::TIMESTAMP IS NULL OR event_time >= $since::TIMESTAMP)"
             " AND ($until::TIMESTAMP IS NULL OR event_time < $until::TIMESTAMP))\n" + "\nUNION ALL\n".join(parts)
@@ -114,6 +150,13 @@ class DuckDBEngine:
             key: [alert for _, alert in sorted(found, key=lambda pair: pair[0])] for key, found in alerts.items()
         }
         return EngineResult(alerts=ordered, counts=counts)
+
+    def progress(self) -> float:
+        """Percent done of the running query (-1 when none runs); callable from another thread."""
+        try:
+            return float(self.con.query_progress())
+        except self._duckdb.Error:
+            return -1.0
 
     def _timestamp_columns(self, rule: RuleQuery) -> frozenset[str]:
         try:

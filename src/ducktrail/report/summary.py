@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from ducktrail.scan import ScanReport
+
+if TYPE_CHECKING:
+    from ducktrail.ingest import IngestReport
 
 
 def plural(count: int, noun: str) -> str:
@@ -21,11 +25,7 @@ def summary_line(report: ScanReport) -> str:
     'ducktrail: 0 files read, 0 events, 0 files skipped, 0 alerts from 0 rules'
     """
     parts = [f"{plural(report.files_read, 'file')} read", plural(report.events_read, "event")]
-    reasons = Counter(s.reason for s in report.skipped_files)
-    skipped = plural(len(report.skipped_files), "file") + " skipped"
-    if reasons:
-        skipped += " (" + ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items())) + ")"
-    parts.append(skipped)
+    parts.append(_skipped_files(report.skipped_files))
     if report.unreadable:
         parts.append(f"{plural(len(report.unreadable), 'file')} unreadable")
     records = sum(s.count for s in report.skipped_records)
@@ -35,7 +35,36 @@ def summary_line(report: ScanReport) -> str:
     return "ducktrail: " + ", ".join(parts)
 
 
-def warnings(report: ScanReport) -> list[str]:
+def ingest_line(report: IngestReport) -> str:
+    """
+    >>> from ducktrail.ingest import IngestReport
+    >>> report = IngestReport(database="t.duckdb", files_ingested=2, events_ingested=9, files_total=2, events_total=9)
+    >>> ingest_line(report)
+    'ducktrail: 2 files ingested (9 events), 0 unchanged, 0 files skipped; t.duckdb holds 2 files, 9 events'
+    """
+    parts = [
+        f"{plural(report.files_ingested, 'file')} ingested ({plural(report.events_ingested, 'event')})",
+        f"{report.files_unchanged} unchanged",
+        _skipped_files(report.skipped_files),
+    ]
+    if report.unreadable:
+        parts.append(f"{plural(len(report.unreadable), 'file')} unreadable")
+    records = sum(s.count for s in report.skipped_records)
+    if records:
+        parts.append(f"{plural(records, 'record')} skipped (not CloudTrail events)")
+    held = f"{report.database} holds {plural(report.files_total, 'file')}, {plural(report.events_total, 'event')}"
+    return "ducktrail: " + ", ".join(parts) + "; " + held
+
+
+def _skipped_files(skipped: list) -> str:
+    reasons = Counter(s.reason for s in skipped)
+    text = plural(len(skipped), "file") + " skipped"
+    if reasons:
+        text += " (" + ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items())) + ")"
+    return text
+
+
+def warnings(report: ScanReport | IngestReport) -> list[str]:
     lines = [f"ducktrail: warning: unreadable, skipped: {problem}" for problem in report.unreadable]
     for skipped in report.skipped_records:
         where = f" (first: record {skipped.first_record})" if skipped.first_record else ""
@@ -43,7 +72,7 @@ def warnings(report: ScanReport) -> list[str]:
             f"ducktrail: warning: {skipped.path}: skipped {plural(skipped.count, 'record')} "
             f"that are not CloudTrail events{where}"
         )
-    for chosen in report.rules:
+    for chosen in getattr(report, "rules", []):
         if not chosen.released:
             lines.append(f"ducktrail: warning: {chosen.key} is an unreleased draft (not in the lock file)")
     return lines

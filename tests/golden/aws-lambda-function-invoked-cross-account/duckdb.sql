@@ -109,7 +109,7 @@ WITH json_values AS (
         filename = true,
         -- AWS caps a delivered file (one JSON object) at about 50 MB uncompressed; DuckDB's
         -- default limit is 16 MB. DuckDB reserves twice this per read buffer, so it stays modest.
-        maximum_object_size = 134217728
+        maximum_object_size = 67108864
     )
 ),
 records AS (

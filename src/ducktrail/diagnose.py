@@ -1,0 +1,113 @@
+"""Naming the input behind an engine failure, in the user's terms.
+
+DuckDB reports the first failure of a whole multi-file read. These functions find which file
+it was (from the message, else by reading each file alone) and say what is wrong with it,
+looking into the file with Python only on this error path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineError, first_line
+from ducktrail.errors import InputError
+from ducktrail.inputs import locate
+
+Result = TypeVar("Result")
+
+
+def read_tolerantly(
+    engine: DuckDBEngine,
+    files: list[str],
+    read: Callable[[list[str]], Result],
+    *,
+    keep_going: bool,
+) -> tuple[Result | None, list[str], list[InputError]]:
+    """Run `read` over `files`; on failure name the bad file(s).
+
+    Fails with the first InputError, or with `keep_going` drops every unreadable file, reads
+    the rest, and returns (result, files read, problems).
+    """
+    problems: list[InputError] = []
+    while files:
+        engine.use_files(files)
+        try:
+            return read(files), files, problems
+        except engine.error_types as exc:
+            bad = diagnose(engine, files, exc, find_all=keep_going)
+            if not keep_going:
+                raise bad[0] from None
+            problems.extend(bad)
+            failed = {problem.path for problem in bad}
+            files = [f for f in files if f not in failed]
+    return None, files, problems
+
+
+def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all: bool) -> list[InputError]:
+    """Name the file(s) behind an engine error: from its message, else by reading each alone."""
+    message = str(exc)
+    if isinstance(exc, engine.resource_errors):
+        raise EngineError(f"DuckDB ran out of resources: {first_line(exc)} (try --memory-limit or --threads)") from None
+    named = [f for f in files if f in message]
+    if named and not find_all:
+        culprit = max(named, key=len)
+        return [explain(culprit, message)]
+    problems = []
+    for path in files:
+        try:
+            engine.probe(path)
+        except engine.resource_errors as probe_exc:
+            raise EngineError(
+                f"DuckDB ran out of resources: {first_line(probe_exc)} (try --memory-limit or --threads)"
+            ) from None
+        except engine.error_types as probe_exc:
+            problems.append(explain(path, str(probe_exc)))
+            if not find_all:
+                break
+    if not problems:
+        raise EngineError(f"the scan failed and no input file explains it: {first_line(exc)}")
+    return problems
+
+
+def explain(path: str, engine_message: str) -> InputError:
+    """An InputError for `path` in the user's terms, from the engine's message."""
+    # The message quotes the path; a folder named 'gzip-exports' must not steer the diagnosis.
+    text = " ".join(engine_message.replace(path, "<file>").split())
+    if locate.is_gzip(path):
+        broken = locate.gzip_problem(path)
+        if broken:
+            return InputError(broken, path=path)
+        if not path.endswith(".gz"):
+            return InputError("gzip-compressed but not named .gz; add the .gz suffix", path=path)
+    elif "GZIP" in text.upper():
+        if locate.starts_with(path, b"{") or locate.starts_with(path, b"["):
+            return InputError("named .gz but holds plain JSON (decompressed on download?); drop the .gz", path=path)
+        return InputError("not a gzip file, though named .gz", path=path)
+    if "maximum_object_size" in text:
+        return InputError(
+            "a JSON value is larger than the 64 MiB the reader accepts (AWS delivers files of at most about 50 MB)",
+            path=path,
+        )
+    if "Malformed JSON" in text:
+        syntax = locate.json_syntax_error(path)
+        if syntax is not None:
+            return InputError(f"not valid JSON ({syntax.reason})", path=path, line=syntax.line)
+        detail = _after(text, r"in record/value \d+: ")
+        return InputError(f"not valid JSON ({detail.rstrip('. ')})" if detail else "not valid JSON", path=path)
+    if "transform error" in text or "Expected" in text:
+        detail = (_after(text, r"in record/value \d+: ") or text).split(" Try setting")[0].rstrip(". ")
+        if detail.startswith("Expected OBJECT, but got ARRAY") and locate.starts_with(path, b"["):
+            detail = 'a JSON array at the top level; expected {"Records": [...]} or one event per line'
+        return InputError(
+            f"not CloudTrail JSON ({detail})",
+            path=path,
+            record=locate.first_record(path, locate.is_malformed),
+        )
+    return InputError(first_line(Exception(text)), path=path)
+
+
+def _after(text: str, pattern: str) -> str:
+    match = re.search(pattern, text)
+    return text[match.end() :] if match else ""

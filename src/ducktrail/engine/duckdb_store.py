@@ -1,0 +1,110 @@
+"""An ingested DuckDB database: the canonical relation stored once, then scanned in place.
+
+`ingest` reads new or changed CloudTrail files through the source adapter into the table
+cloudtrail_events of a database file, and records each file (path, size, modification time) in
+ducktrail_ingested_files so a later ingest skips it. Analysts can open the file in DuckDB and
+query cloudtrail_events directly; `ducktrail scan --db` runs the rules over it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ducktrail.engine.duckdb_scan import UNRECOGNIZED, DuckDBEngine, FileCount, first_line
+from ducktrail.errors import InputError
+
+EVENTS_TABLE = "cloudtrail_events"
+FILES_TABLE = "ducktrail_ingested_files"
+STORAGE_VERSION = "v1.5.0"
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    size: int
+    mtime: float
+
+
+class Store:
+    """A database file attached to an engine (as `store`) for ingesting into it."""
+
+    def __init__(self, engine: DuckDBEngine, path: str) -> None:
+        self.engine = engine
+        self.path = path
+        import os
+
+        # New databases are written in a format DuckDB 1.5 can still open, for analysts'
+        # shells that lag the Python package.
+        options = "" if os.path.exists(path) else f" (STORAGE_VERSION '{STORAGE_VERSION}')"
+        try:
+            engine.con.execute(f"ATTACH ? AS store{options}", [path])
+        except engine.error_types as exc:
+            raise InputError(f"cannot open as a DuckDB database: {first_line(exc)}", path=path) from None
+        engine.con.execute(
+            f"CREATE TABLE IF NOT EXISTS store.{FILES_TABLE} ("
+            " path VARCHAR PRIMARY KEY, size BIGINT, mtime DOUBLE, events BIGINT, ingested_at TIMESTAMP)"
+        )
+
+    def known_files(self) -> dict[str, FileStamp]:
+        rows = self.engine.con.execute(f"SELECT path, size, mtime FROM store.{FILES_TABLE}").fetchall()
+        return {path: FileStamp(size, mtime) for path, size, mtime in rows}
+
+    def ingest(self, files: list[str], stamps: dict[str, FileStamp]) -> dict[str, FileCount]:
+        """Replace these files' events in the store by what they hold now, in one transaction."""
+        con = self.engine.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"CREATE TABLE IF NOT EXISTS store.{EVENTS_TABLE} AS FROM cloudtrail_events LIMIT 0")
+            con.execute(f"DELETE FROM store.{EVENTS_TABLE} WHERE source_file IN (SELECT unnest(?::VARCHAR[]))", [files])
+            con.execute(f"INSERT INTO store.{EVENTS_TABLE} BY NAME FROM cloudtrail_events")
+            rows = con.execute(
+                f"SELECT source_file, count(*), count(*) FILTER (WHERE {UNRECOGNIZED}) FROM store.{EVENTS_TABLE}"
+                " WHERE source_file IN (SELECT unnest(?::VARCHAR[])) GROUP BY source_file",
+                [files],
+            ).fetchall()
+            # Rows that are not events were counted; they are not kept.
+            con.execute(
+                f"DELETE FROM store.{EVENTS_TABLE}"
+                f" WHERE source_file IN (SELECT unnest(?::VARCHAR[])) AND {UNRECOGNIZED}",
+                [files],
+            )
+            counts = {path: FileCount(path, records, unrecognized) for path, records, unrecognized in rows}
+            con.executemany(
+                f"INSERT OR REPLACE INTO store.{FILES_TABLE} VALUES (?, ?, ?, ?, now()::TIMESTAMP)",
+                [[path, stamps[path].size, stamps[path].mtime, _events(counts.get(path))] for path in files],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return counts
+
+    def forget(self, files: list[str]) -> None:
+        """Drop files from the ingested list (they did not hold CloudTrail events after all)."""
+        con = self.engine.con
+        con.execute(f"DELETE FROM store.{EVENTS_TABLE} WHERE source_file IN (SELECT unnest(?::VARCHAR[]))", [files])
+        con.execute(f"DELETE FROM store.{FILES_TABLE} WHERE path IN (SELECT unnest(?::VARCHAR[]))", [files])
+
+    def totals(self) -> tuple[int, int]:
+        files, events = self.engine.con.execute(
+            f"SELECT count(*), coalesce(sum(events), 0) FROM store.{FILES_TABLE}"
+        ).fetchone()
+        return int(files), int(events)
+
+
+def _events(count: FileCount | None) -> int:
+    return 0 if count is None else count.records - count.unrecognized
+
+
+def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -> tuple[DuckDBEngine, dict[str, Any]]:
+    """An engine over an ingested database, read-only, and what it holds."""
+    import os
+
+    if not os.path.isfile(path):
+        raise InputError("no such database file (create it with `ducktrail ingest`)", path=path)
+    engine = DuckDBEngine(threads=threads, memory_limit=memory_limit, database=path)
+    tables = {name for (name,) in engine.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if EVENTS_TABLE not in tables or FILES_TABLE not in tables:
+        raise InputError("not a ducktrail database (no cloudtrail_events table; see `ducktrail ingest`)", path=path)
+    files, events = engine.con.execute(f"SELECT count(*), coalesce(sum(events), 0) FROM {FILES_TABLE}").fetchone()
+    return engine, {"files": int(files), "events": int(events)}

@@ -1,0 +1,101 @@
+"""Load CloudTrail files into a DuckDB database once, so later scans skip decompressing them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ducktrail.diagnose import read_tolerantly
+from ducktrail.engine.duckdb_scan import DuckDBEngine
+from ducktrail.engine.duckdb_store import FileStamp, Store
+from ducktrail.errors import InputError
+from ducktrail.inputs import locate
+from ducktrail.inputs.discover import SkippedFile, discover
+from ducktrail.scan import SkippedRecords
+
+# Files per transaction: progress advances and a failure loses at most one batch's work.
+BATCH_FILES = 64
+
+
+@dataclass
+class IngestReport:
+    database: str
+    files_ingested: int = 0
+    events_ingested: int = 0
+    files_unchanged: int = 0
+    skipped_files: list[SkippedFile] = field(default_factory=list)
+    unreadable: list[InputError] = field(default_factory=list)
+    skipped_records: list[SkippedRecords] = field(default_factory=list)
+    files_total: int = 0
+    events_total: int = 0
+
+
+Progress = Callable[[int, int, int], None]  # (files done, files to do, events so far)
+
+
+def ingest(
+    paths: list[str],
+    database: str,
+    *,
+    source: str = "cloudtrail",
+    keep_going: bool = False,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest new and changed files (by path, size and modification time) into `database`."""
+    found = discover(paths, keep_going=keep_going)
+    report = IngestReport(database=database, skipped_files=list(found.skipped), unreadable=list(found.unreadable))
+    with DuckDBEngine(source=source, threads=threads, memory_limit=memory_limit) as engine:
+        _load(Store(engine, database), found.files, report, keep_going, progress)
+    return report
+
+
+def _load(
+    store: Store, files: tuple[str, ...], report: IngestReport, keep_going: bool, progress: Progress | None
+) -> None:
+    engine = store.engine
+    known = store.known_files()
+    stamps = {}
+    pending = []
+    for path in files:
+        absolute = os.path.abspath(path)
+        stat = os.stat(path)
+        stamps[absolute] = FileStamp(stat.st_size, stat.st_mtime)
+        if known.get(absolute) == stamps[absolute]:
+            report.files_unchanged += 1
+        else:
+            pending.append(absolute)
+    for start in range(0, len(pending), BATCH_FILES):
+        batch = pending[start : start + BATCH_FILES]
+        counts, batch, problems = read_tolerantly(
+            engine, batch, lambda files: store.ingest(files, stamps), keep_going=keep_going
+        )
+        report.unreadable.extend(problems)
+        not_cloudtrail = []
+        for path in batch:
+            count = (counts or {}).get(path)
+            if count is not None and count.records and count.unrecognized == count.records:
+                problem = InputError(
+                    f"not CloudTrail JSON: no record has any of {', '.join(locate.EVENT_KEYS)}",
+                    path=path,
+                    record=locate.first_record(path, lambda r: not locate.is_event(r)),
+                )
+                if not keep_going:
+                    store.forget([path])
+                    raise problem
+                report.unreadable.append(problem)
+                not_cloudtrail.append(path)
+                continue
+            report.files_ingested += 1
+            if count is not None:
+                report.events_ingested += count.records - count.unrecognized
+                if count.unrecognized:
+                    first = locate.first_record(path, lambda r: not locate.is_event(r))
+                    report.skipped_records.append(SkippedRecords(path, count.unrecognized, first))
+        if not_cloudtrail:
+            store.forget(not_cloudtrail)
+        if progress is not None:
+            progress(min(start + BATCH_FILES, len(pending)), len(pending), report.events_ingested)
+    report.files_total, report.events_total = store.totals()
