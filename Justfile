@@ -53,6 +53,10 @@ golden:
     DUCKTRAIL_UPDATE_GOLDEN=1 python -m pytest -q tests/test_transpile.py
     git diff --stat tests/golden
 
+# Benchmark cold scan, zcat floor, Python loop, ingest and --db at 500k and 5M events (not a test)
+bench *args:
+    python benchmarks/run.py {{ args }}
+
 # Release new rule versions: check their SQL and record their hashes in sql/rules/rules.lock.json
 lock:
     ducktrail lock

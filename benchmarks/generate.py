@@ -102,14 +102,33 @@ def service_call(rng: random.Random, account: str, region: str) -> tuple[str, st
             "roleSessionName": f"session-{rng.randrange(10**6)}",
             "durationSeconds": 3600,
         }
-        return "sts.amazonaws.com", "AssumeRole", params, [{"accountId": account, "type": "AWS::IAM::Role", "ARN": params["roleArn"]}], "Management"
+        return (
+            "sts.amazonaws.com",
+            "AssumeRole",
+            params,
+            [{"accountId": account, "type": "AWS::IAM::Role", "ARN": params["roleArn"]}],
+            "Management",
+        )
     if roll < 0.72:
-        params = {"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "encryptionContext": {"aws:s3:arn": f"arn:aws:s3:::{bucket}"}}
+        params = {
+            "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+            "encryptionContext": {"aws:s3:arn": f"arn:aws:s3:::{bucket}"},
+        }
         key = f"arn:aws:kms:{region}:{account}:key/{uid(rng)}"
-        return "kms.amazonaws.com", "Decrypt", params, [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key}], "Management"
+        return (
+            "kms.amazonaws.com",
+            "Decrypt",
+            params,
+            [{"accountId": account, "type": "AWS::KMS::Key", "ARN": key}],
+            "Management",
+        )
     if roll < 0.82:
         table = f"orders-{rng.randrange(5)}"
-        params = {"tableName": table, "key": {"pk": {"S": f"order#{rng.randrange(10**7)}"}}, "consistentRead": rng.random() < 0.5}
+        params = {
+            "tableName": table,
+            "key": {"pk": {"S": f"order#{rng.randrange(10**7)}"}},
+            "consistentRead": rng.random() < 0.5,
+        }
         return "dynamodb.amazonaws.com", "GetItem", params, None, "Data"
     if roll < 0.90:
         params = {"maxItems": 100, "pathPrefix": "/"}
@@ -141,7 +160,11 @@ def event(rng: random.Random, account: str, region: str, stamp: str) -> dict:
             "userIdentity": identity(rng, caller),
             "eventSource": "lambda.amazonaws.com",
             "eventName": rng.choice(["Invoke", "Invoke", "Invoke", "InvokeWithResponseStream"]),
-            "requestParameters": {"functionName": function + qualifier, "invocationType": rng.choice(["RequestResponse", "Event"]), "logType": "None"},
+            "requestParameters": {
+                "functionName": function + qualifier,
+                "invocationType": rng.choice(["RequestResponse", "Event"]),
+                "logType": "None",
+            },
             "responseElements": None,
             "additionalEventData": {"functionVersion": f"{function}:$LATEST"},
             "resources": [{"accountId": account, "type": "AWS::Lambda::Function", "ARN": function}],
@@ -157,9 +180,16 @@ def event(rng: random.Random, account: str, region: str, stamp: str) -> dict:
             record["errorMessage"] = "User is not authorized to perform: lambda:InvokeFunction"
         return record
     source, name, params, resources, category = service_call(rng, account, region)
-    record = {**base, "userIdentity": identity(rng, account), "eventSource": source, "eventName": name,
-              "requestParameters": params, "responseElements": None, "managementEvent": category == "Management",
-              "eventCategory": category}
+    record = {
+        **base,
+        "userIdentity": identity(rng, account),
+        "eventSource": source,
+        "eventName": name,
+        "requestParameters": params,
+        "responseElements": None,
+        "managementEvent": category == "Management",
+        "eventCategory": category,
+    }
     if resources:
         record["resources"] = resources
     if rng.random() < 0.02:
@@ -181,12 +211,20 @@ def write_file(args: tuple[str, int, int]) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     name = f"{account}_CloudTrail_{region}_202611{day:02d}T{minute // 60:02d}{minute % 60:02d}Z_{rng.getrandbits(64):016x}.json.gz"
     data = json.dumps({"Records": records}, separators=(",", ":")).encode()
-    with open(folder / name, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0, filename="") as gz:
+    with (
+        open(folder / name, "wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0, filename="") as gz,
+    ):
         gz.write(data)
     if index % 96 == 0:
         digest = Path(out, "AWSLogs", account, "CloudTrail-Digest", region, "2026", "11", f"{day:02d}")
         digest.mkdir(parents=True, exist_ok=True)
-        body = {"awsAccountId": account, "digestStartTime": f"{stamp}:00Z", "digestEndTime": f"{stamp}:00Z", "logFiles": []}
+        body = {
+            "awsAccountId": account,
+            "digestStartTime": f"{stamp}:00Z",
+            "digestEndTime": f"{stamp}:00Z",
+            "logFiles": [],
+        }
         path = digest / f"{account}_CloudTrail-Digest_{region}_trail_{region}_202611{day:02d}T000000Z.json.gz"
         path.write_bytes(gzip.compress(json.dumps(body).encode(), mtime=0))
     return str(folder / name)

@@ -22,27 +22,21 @@ SELECT
     event_version,
     event_source,
     event_name,
-    event_type,
-    event_category,
     aws_region,
     source_ip_address,
     CASE WHEN REGEXP_CONTAINS(source_ip_address, '^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,0}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(?:%[^%]+)?)$') THEN source_ip_address END AS source_ip,
-    user_agent,
     error_code,
     error_message,
     user_identity_type,
-    user_identity_principal_id,
     user_identity_arn,
     user_identity_account_id,
     user_identity_invoked_by,
-    session_issuer_arn,
     CASE WHEN request_parameters NOT IN ('null', '{}', '[]', '""', '"-"', '"none"') THEN request_parameters END
         AS request_parameters,
     resources,
     resource_arns,
     event_id,
     shared_event_id,
-    request_id,
     recipient_account_id
 FROM (
     SELECT
@@ -51,23 +45,16 @@ FROM (
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventVersion'), ''), '-'), 'none') AS event_version,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventSource'), ''), '-'), 'none') AS event_source,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventName'), ''), '-'), 'none') AS event_name,
-        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventType'), ''), '-'), 'none') AS event_type,
-        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventCategory'), ''), '-'), 'none') AS event_category,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.awsRegion'), ''), '-'), 'none') AS aws_region,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.sourceIPAddress'), ''), '-'), 'none') AS source_ip_address,
-        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userAgent'), ''), '-'), 'none') AS user_agent,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.errorCode'), ''), '-'), 'none') AS error_code,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.errorMessage'), ''), '-'), 'none') AS error_message,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userIdentity.type'), ''), '-'), 'none') AS user_identity_type,
-        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userIdentity.principalId'), ''), '-'), 'none')
-            AS user_identity_principal_id,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userIdentity.arn'), ''), '-'), 'none') AS user_identity_arn,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userIdentity.accountId'), ''), '-'), 'none')
             AS user_identity_account_id,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userIdentity.invokedBy'), ''), '-'), 'none')
             AS user_identity_invoked_by,
-        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.userIdentity.sessionContext.sessionIssuer.arn'), ''), '-'), 'none')
-            AS session_issuer_arn,
         TO_JSON_STRING(JSON_QUERY(record, '$.requestParameters')) AS request_parameters,
         ARRAY(
             SELECT AS STRUCT
@@ -86,7 +73,6 @@ FROM (
         ) AS resource_arns,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventID'), ''), '-'), 'none') AS event_id,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.sharedEventID'), ''), '-'), 'none') AS shared_event_id,
-        NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.requestID'), ''), '-'), 'none') AS request_id,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.recipientAccountId'), ''), '-'), 'none') AS recipient_account_id
     FROM cloudtrail_records
 ) AS fields

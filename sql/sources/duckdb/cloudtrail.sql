@@ -16,31 +16,26 @@
 
 -- The fields of one CloudTrail record that ducktrail reads. An explicit schema: auto-detection
 -- would sample the files, cost seconds on large trees and guess types differently per tree.
+-- Only what rules and triage need: every field read costs scan time on every event.
 CREATE OR REPLACE TYPE cloudtrail_record AS STRUCT(
     eventVersion VARCHAR,
     eventTime VARCHAR,
     eventSource VARCHAR,
     eventName VARCHAR,
-    eventType VARCHAR,
-    eventCategory VARCHAR,
     awsRegion VARCHAR,
     sourceIPAddress VARCHAR,
-    userAgent VARCHAR,
     errorCode VARCHAR,
     errorMessage VARCHAR,
     userIdentity STRUCT(
         "type" VARCHAR,
-        principalId VARCHAR,
         arn VARCHAR,
         accountId VARCHAR,
-        invokedBy VARCHAR,
-        sessionContext STRUCT(sessionIssuer STRUCT(arn VARCHAR))
+        invokedBy VARCHAR
     ),
     requestParameters JSON,
     resources STRUCT("ARN" VARCHAR, accountId VARCHAR, "type" VARCHAR)[],
     eventID VARCHAR,
     sharedEventID VARCHAR,
-    requestID VARCHAR,
     recipientAccountId VARCHAR
 );
 
@@ -53,26 +48,20 @@ CREATE OR REPLACE TYPE cloudtrail_json_value AS STRUCT(
     eventTime VARCHAR,
     eventSource VARCHAR,
     eventName VARCHAR,
-    eventType VARCHAR,
-    eventCategory VARCHAR,
     awsRegion VARCHAR,
     sourceIPAddress VARCHAR,
-    userAgent VARCHAR,
     errorCode VARCHAR,
     errorMessage VARCHAR,
     userIdentity STRUCT(
         "type" VARCHAR,
-        principalId VARCHAR,
         arn VARCHAR,
         accountId VARCHAR,
-        invokedBy VARCHAR,
-        sessionContext STRUCT(sessionIssuer STRUCT(arn VARCHAR))
+        invokedBy VARCHAR
     ),
     requestParameters JSON,
     resources STRUCT("ARN" VARCHAR, accountId VARCHAR, "type" VARCHAR)[],
     eventID VARCHAR,
     sharedEventID VARCHAR,
-    requestID VARCHAR,
     recipientAccountId VARCHAR
 );
 
@@ -87,9 +76,8 @@ CREATE OR REPLACE MACRO ducktrail_present(value) AS
 -- as Elasticsearch's ip field and Python's ipaddress reject them.
 CREATE OR REPLACE MACRO ducktrail_ip_address(value) AS
     CASE
-        WHEN regexp_full_match(value, '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}')
-          OR regexp_full_match(value, '(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,0}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(?:%[^%]+)?')
-        THEN value
+        WHEN regexp_full_match(value, '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}') THEN value
+        WHEN contains(value, ':') AND regexp_full_match(value, '(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,0}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(?:%[^%]+)?') THEN value
     END;
 
 -- The same for JSON values: null, {}, [] and the empty strings carry nothing.
@@ -115,17 +103,11 @@ records AS (
     SELECT source_file, unnest(coalesce(value."Records", [value::cloudtrail_record])) AS r
     FROM json_values
 ),
-resource_entries AS (
+resource_lists AS (
     SELECT
         *,
-        list_filter(
-            list_transform(r.resources, lambda x: {
-                'arn': ducktrail_present(x."ARN"),
-                'account_id': ducktrail_present(x.accountId),
-                'type': ducktrail_present(x."type")
-            }),
-            lambda x: x.arn IS NOT NULL OR x.account_id IS NOT NULL OR x."type" IS NOT NULL
-        ) AS present_resources
+        [{'arn': ducktrail_present(x."ARN"), 'account_id': ducktrail_present(x.accountId), 'type': ducktrail_present(x."type")}
+         FOR x IN r.resources] AS entries
     FROM records
 )
 SELECT
@@ -134,25 +116,21 @@ SELECT
     ducktrail_present(r.eventVersion) AS event_version,
     ducktrail_present(r.eventSource) AS event_source,
     ducktrail_present(r.eventName) AS event_name,
-    ducktrail_present(r.eventType) AS event_type,
-    ducktrail_present(r.eventCategory) AS event_category,
     ducktrail_present(r.awsRegion) AS aws_region,
     ducktrail_present(r.sourceIPAddress) AS source_ip_address,
     ducktrail_ip_address(ducktrail_present(r.sourceIPAddress)) AS source_ip,
-    ducktrail_present(r.userAgent) AS user_agent,
     ducktrail_present(r.errorCode) AS error_code,
     ducktrail_present(r.errorMessage) AS error_message,
     ducktrail_present(r.userIdentity."type") AS user_identity_type,
-    ducktrail_present(r.userIdentity.principalId) AS user_identity_principal_id,
     ducktrail_present(r.userIdentity.arn) AS user_identity_arn,
     ducktrail_present(r.userIdentity.accountId) AS user_identity_account_id,
     ducktrail_present(r.userIdentity.invokedBy) AS user_identity_invoked_by,
-    ducktrail_present(r.userIdentity.sessionContext.sessionIssuer.arn) AS session_issuer_arn,
     ducktrail_present_json(r.requestParameters) AS request_parameters,
-    CASE WHEN len(present_resources) > 0 THEN present_resources END AS resources,
-    nullif(list_distinct([x.arn FOR x IN present_resources]), []) AS resource_arns,
+    nullif(list_filter(entries, lambda x: x.arn IS NOT NULL OR x.account_id IS NOT NULL OR x."type" IS NOT NULL), [])
+        AS resources,
+    -- list_distinct also drops the NULLs.
+    nullif(list_distinct([ducktrail_present(x."ARN") FOR x IN r.resources]), []) AS resource_arns,
     ducktrail_present(r.eventID) AS event_id,
     ducktrail_present(r.sharedEventID) AS shared_event_id,
-    ducktrail_present(r.requestID) AS request_id,
     ducktrail_present(r.recipientAccountId) AS recipient_account_id
-FROM resource_entries;
+FROM resource_lists;

@@ -19,27 +19,21 @@ CREATE OR REPLACE TYPE ecs_cloudtrail_document AS STRUCT(
     event STRUCT(provider VARCHAR, action VARCHAR, id VARCHAR),
     aws STRUCT(cloudtrail STRUCT(
         event_version VARCHAR,
-        event_type VARCHAR,
-        event_category VARCHAR,
         user_identity STRUCT(
             "type" VARCHAR,
             arn VARCHAR,
-            invoked_by VARCHAR,
-            session_context STRUCT(session_issuer STRUCT(arn VARCHAR))
+            invoked_by VARCHAR
         ),
         request_parameters VARCHAR,
         flattened STRUCT(request_parameters JSON),
         error_code VARCHAR,
         error_message VARCHAR,
         resources STRUCT(arn VARCHAR, account_id VARCHAR, "type" VARCHAR)[],
-        request_id VARCHAR,
         recipient_account_id VARCHAR,
         shared_event_id VARCHAR
     )),
     "source" STRUCT(address VARCHAR, ip VARCHAR),
-    cloud STRUCT(region VARCHAR, account STRUCT(id VARCHAR)),
-    "user" STRUCT(id VARCHAR),
-    user_agent STRUCT(original VARCHAR)
+    cloud STRUCT(region VARCHAR, account STRUCT(id VARCHAR))
 );
 
 -- One line of the export: a search hit wrapping the document, or the document itself. The
@@ -50,27 +44,21 @@ CREATE OR REPLACE TYPE ecs_json_value AS STRUCT(
     event STRUCT(provider VARCHAR, action VARCHAR, id VARCHAR),
     aws STRUCT(cloudtrail STRUCT(
         event_version VARCHAR,
-        event_type VARCHAR,
-        event_category VARCHAR,
         user_identity STRUCT(
             "type" VARCHAR,
             arn VARCHAR,
-            invoked_by VARCHAR,
-            session_context STRUCT(session_issuer STRUCT(arn VARCHAR))
+            invoked_by VARCHAR
         ),
         request_parameters VARCHAR,
         flattened STRUCT(request_parameters JSON),
         error_code VARCHAR,
         error_message VARCHAR,
         resources STRUCT(arn VARCHAR, account_id VARCHAR, "type" VARCHAR)[],
-        request_id VARCHAR,
         recipient_account_id VARCHAR,
         shared_event_id VARCHAR
     )),
     "source" STRUCT(address VARCHAR, ip VARCHAR),
-    cloud STRUCT(region VARCHAR, account STRUCT(id VARCHAR)),
-    "user" STRUCT(id VARCHAR),
-    user_agent STRUCT(original VARCHAR)
+    cloud STRUCT(region VARCHAR, account STRUCT(id VARCHAR))
 );
 
 -- Exports from older pipelines may still hold placeholders the newest drop ('-', 'none').
@@ -103,20 +91,15 @@ SELECT
     ducktrail_present(ct.event_version) AS event_version,
     ducktrail_present(d.event.provider) AS event_source,
     ducktrail_present(d.event.action) AS event_name,
-    ducktrail_present(ct.event_type) AS event_type,
-    ducktrail_present(ct.event_category) AS event_category,
     ducktrail_present(d.cloud.region) AS aws_region,
     coalesce(ducktrail_present(d."source".address), ducktrail_present(d."source".ip)) AS source_ip_address,
     ducktrail_present(d."source".ip) AS source_ip,
-    ducktrail_present(d.user_agent.original) AS user_agent,
     ducktrail_present(ct.error_code) AS error_code,
     ducktrail_present(ct.error_message) AS error_message,
     ducktrail_present(ct.user_identity."type") AS user_identity_type,
-    ducktrail_present(d."user".id) AS user_identity_principal_id,
     ducktrail_present(ct.user_identity.arn) AS user_identity_arn,
     ducktrail_present(d.cloud.account.id) AS user_identity_account_id,
     ducktrail_present(ct.user_identity.invoked_by) AS user_identity_invoked_by,
-    ducktrail_present(ct.user_identity.session_context.session_issuer.arn) AS session_issuer_arn,
     CASE
         WHEN ct.flattened.request_parameters IS NOT NULL THEN ct.flattened.request_parameters
         WHEN rendered_parameters IS NOT NULL THEN json_object(
@@ -139,6 +122,5 @@ SELECT
     nullif(list_distinct([ducktrail_present(r.arn) FOR r IN ct.resources]), []) AS resource_arns,
     ducktrail_present(d.event.id) AS event_id,
     ducktrail_present(ct.shared_event_id) AS shared_event_id,
-    ducktrail_present(ct.request_id) AS request_id,
     ducktrail_present(ct.recipient_account_id) AS recipient_account_id
 FROM fields;

@@ -12,17 +12,19 @@ Alert = dict[str, Any]
 
 
 def render_json(alerts: list[Alert]) -> str:
-    """
-    >>> print(render_json([{"a": [1]}]))
+    """One JSON array, an alert per line: readable, and fast to write (indent=... is not).
+
+    >>> print(render_json([{"a": [1]}, {"a": []}]))
     [
-      {
-        "a": [
-          1
-        ]
-      }
+    {"a": [1]},
+    {"a": []}
     ]
+    >>> render_json([])
+    '[]'
     """
-    return json.dumps(alerts, indent=2, ensure_ascii=False)
+    if not alerts:
+        return "[]"
+    return "[\n" + ",\n".join(json.dumps(alert, ensure_ascii=False) for alert in alerts) + "\n]"
 
 
 def render_ndjson(alerts: list[Alert]) -> str:

@@ -22,21 +22,15 @@ SELECT
     nullIf(nullIf(nullIf(JSONExtractString(e, 'eventVersion'), ''), '-'), 'none') AS event_version,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'eventSource'), ''), '-'), 'none') AS event_source,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'eventName'), ''), '-'), 'none') AS event_name,
-    nullIf(nullIf(nullIf(JSONExtractString(e, 'eventType'), ''), '-'), 'none') AS event_type,
-    nullIf(nullIf(nullIf(JSONExtractString(e, 'eventCategory'), ''), '-'), 'none') AS event_category,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'awsRegion'), ''), '-'), 'none') AS aws_region,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'sourceIPAddress'), ''), '-'), 'none') AS source_ip_address,
     if(match(source_ip_address, '^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,0}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(?:%[^%]+)?)$'), source_ip_address, NULL) AS source_ip,
-    nullIf(nullIf(nullIf(JSONExtractString(e, 'userAgent'), ''), '-'), 'none') AS user_agent,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'errorCode'), ''), '-'), 'none') AS error_code,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'errorMessage'), ''), '-'), 'none') AS error_message,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'userIdentity', 'type'), ''), '-'), 'none') AS user_identity_type,
-    nullIf(nullIf(nullIf(JSONExtractString(e, 'userIdentity', 'principalId'), ''), '-'), 'none') AS user_identity_principal_id,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'userIdentity', 'arn'), ''), '-'), 'none') AS user_identity_arn,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'userIdentity', 'accountId'), ''), '-'), 'none') AS user_identity_account_id,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'userIdentity', 'invokedBy'), ''), '-'), 'none') AS user_identity_invoked_by,
-    nullIf(nullIf(nullIf(JSONExtractString(e, 'userIdentity', 'sessionContext', 'sessionIssuer', 'arn'), ''), '-'), 'none')
-        AS session_issuer_arn,
     if(
         JSONExtractRaw(e, 'requestParameters') IN ('', 'null', '{}', '[]', '""', '"-"', '"none"'),
         NULL,
@@ -59,7 +53,6 @@ SELECT
     )) AS resource_arns,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'eventID'), ''), '-'), 'none') AS event_id,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'sharedEventID'), ''), '-'), 'none') AS shared_event_id,
-    nullIf(nullIf(nullIf(JSONExtractString(e, 'requestID'), ''), '-'), 'none') AS request_id,
     nullIf(nullIf(nullIf(JSONExtractString(e, 'recipientAccountId'), ''), '-'), 'none') AS recipient_account_id
 FROM (
     SELECT arrayJoin(if(JSONHas(json, 'Records'), JSONExtractArrayRaw(json, 'Records'), [json])) AS e

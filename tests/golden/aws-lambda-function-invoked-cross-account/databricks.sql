@@ -13,13 +13,11 @@
 -- CREATE OR REPLACE TEMPORARY VIEW cloudtrail_files (
 --   Records ARRAY<STRUCT<
 --     eventVersion: STRING, eventTime: STRING, eventSource: STRING, eventName: STRING,
---     eventType: STRING, eventCategory: STRING, awsRegion: STRING, sourceIPAddress: STRING,
---     userAgent: STRING, errorCode: STRING, errorMessage: STRING,
---     userIdentity: STRUCT<type: STRING, principalId: STRING, arn: STRING, accountId: STRING,
---       invokedBy: STRING, sessionContext: STRUCT<sessionIssuer: STRUCT<arn: STRING>>>,
+--     awsRegion: STRING, sourceIPAddress: STRING, errorCode: STRING, errorMessage: STRING,
+--     userIdentity: STRUCT<type: STRING, arn: STRING, accountId: STRING, invokedBy: STRING>,
 --     requestParameters: STRING,
 --     resources: ARRAY<STRUCT<ARN: STRING, accountId: STRING, type: STRING>>,
---     eventID: STRING, sharedEventID: STRING, requestID: STRING, recipientAccountId: STRING>>
+--     eventID: STRING, sharedEventID: STRING, recipientAccountId: STRING>>
 -- ) USING json OPTIONS (
 --   path 's3://<bucket>/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz',
 --   multiLine 'true', mode 'FAILFAST'
@@ -37,29 +35,23 @@ SELECT
     event_version,
     event_source,
     event_name,
-    event_type,
-    event_category,
     aws_region,
     source_ip_address,
     CASE
         WHEN regexp_extract(source_ip_address, '^((?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,0}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(?:%[^%]+)?)$', 0) = source_ip_address
         THEN source_ip_address
     END AS source_ip,
-    user_agent,
     error_code,
     error_message,
     user_identity_type,
-    user_identity_principal_id,
     user_identity_arn,
     user_identity_account_id,
     user_identity_invoked_by,
-    session_issuer_arn,
     request_parameters,
     CASE WHEN cardinality(resources) > 0 THEN resources END AS resources,
     CASE WHEN cardinality(resource_arns) > 0 THEN resource_arns END AS resource_arns,
     event_id,
     shared_event_id,
-    request_id,
     recipient_account_id
 FROM (
     SELECT
@@ -68,19 +60,14 @@ FROM (
         nullif(nullif(nullif(r.eventVersion, ''), '-'), 'none') AS event_version,
         nullif(nullif(nullif(r.eventSource, ''), '-'), 'none') AS event_source,
         nullif(nullif(nullif(r.eventName, ''), '-'), 'none') AS event_name,
-        nullif(nullif(nullif(r.eventType, ''), '-'), 'none') AS event_type,
-        nullif(nullif(nullif(r.eventCategory, ''), '-'), 'none') AS event_category,
         nullif(nullif(nullif(r.awsRegion, ''), '-'), 'none') AS aws_region,
         nullif(nullif(nullif(r.sourceIPAddress, ''), '-'), 'none') AS source_ip_address,
-        nullif(nullif(nullif(r.userAgent, ''), '-'), 'none') AS user_agent,
         nullif(nullif(nullif(r.errorCode, ''), '-'), 'none') AS error_code,
         nullif(nullif(nullif(r.errorMessage, ''), '-'), 'none') AS error_message,
         nullif(nullif(nullif(r.userIdentity.type, ''), '-'), 'none') AS user_identity_type,
-        nullif(nullif(nullif(r.userIdentity.principalId, ''), '-'), 'none') AS user_identity_principal_id,
         nullif(nullif(nullif(r.userIdentity.arn, ''), '-'), 'none') AS user_identity_arn,
         nullif(nullif(nullif(r.userIdentity.accountId, ''), '-'), 'none') AS user_identity_account_id,
         nullif(nullif(nullif(r.userIdentity.invokedBy, ''), '-'), 'none') AS user_identity_invoked_by,
-        nullif(nullif(nullif(r.userIdentity.sessionContext.sessionIssuer.arn, ''), '-'), 'none') AS session_issuer_arn,
         CASE
             WHEN r.requestParameters NOT IN ('null', '{}', '[]', '""', '"-"', '"none"') THEN r.requestParameters
         END AS request_parameters,
@@ -98,7 +85,6 @@ FROM (
         )) AS resource_arns,
         nullif(nullif(nullif(r.eventID, ''), '-'), 'none') AS event_id,
         nullif(nullif(nullif(r.sharedEventID, ''), '-'), 'none') AS shared_event_id,
-        nullif(nullif(nullif(r.requestID, ''), '-'), 'none') AS request_id,
         nullif(nullif(nullif(r.recipientAccountId, ''), '-'), 'none') AS recipient_account_id
     FROM cloudtrail_files
     LATERAL VIEW explode(Records) exploded AS r

@@ -23,26 +23,20 @@ SELECT
     event_version,
     event_source,
     event_name,
-    event_type,
-    event_category,
     aws_region,
     source_ip_address,
     CASE WHEN REGEXP_LIKE(source_ip_address, '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){6}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::([0-9A-Fa-f]{1,4}:){0,5}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,4}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,2}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,1}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,0}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(%[^%]+)?') THEN source_ip_address END AS source_ip,
-    user_agent,
     error_code,
     error_message,
     user_identity_type,
-    user_identity_principal_id,
     user_identity_arn,
     user_identity_account_id,
     user_identity_invoked_by,
-    session_issuer_arn,
     request_parameters,
     CASE WHEN ARRAY_SIZE(resources) > 0 THEN resources END AS resources,
     CASE WHEN ARRAY_SIZE(resource_arns) > 0 THEN resource_arns END AS resource_arns,
     event_id,
     shared_event_id,
-    request_id,
     recipient_account_id
 FROM (
     SELECT
@@ -51,20 +45,14 @@ FROM (
         NULLIF(NULLIF(NULLIF(record:eventVersion::VARCHAR, ''), '-'), 'none') AS event_version,
         NULLIF(NULLIF(NULLIF(record:eventSource::VARCHAR, ''), '-'), 'none') AS event_source,
         NULLIF(NULLIF(NULLIF(record:eventName::VARCHAR, ''), '-'), 'none') AS event_name,
-        NULLIF(NULLIF(NULLIF(record:eventType::VARCHAR, ''), '-'), 'none') AS event_type,
-        NULLIF(NULLIF(NULLIF(record:eventCategory::VARCHAR, ''), '-'), 'none') AS event_category,
         NULLIF(NULLIF(NULLIF(record:awsRegion::VARCHAR, ''), '-'), 'none') AS aws_region,
         NULLIF(NULLIF(NULLIF(record:sourceIPAddress::VARCHAR, ''), '-'), 'none') AS source_ip_address,
-        NULLIF(NULLIF(NULLIF(record:userAgent::VARCHAR, ''), '-'), 'none') AS user_agent,
         NULLIF(NULLIF(NULLIF(record:errorCode::VARCHAR, ''), '-'), 'none') AS error_code,
         NULLIF(NULLIF(NULLIF(record:errorMessage::VARCHAR, ''), '-'), 'none') AS error_message,
         NULLIF(NULLIF(NULLIF(record:userIdentity:type::VARCHAR, ''), '-'), 'none') AS user_identity_type,
-        NULLIF(NULLIF(NULLIF(record:userIdentity:principalId::VARCHAR, ''), '-'), 'none') AS user_identity_principal_id,
         NULLIF(NULLIF(NULLIF(record:userIdentity:arn::VARCHAR, ''), '-'), 'none') AS user_identity_arn,
         NULLIF(NULLIF(NULLIF(record:userIdentity:accountId::VARCHAR, ''), '-'), 'none') AS user_identity_account_id,
         NULLIF(NULLIF(NULLIF(record:userIdentity:invokedBy::VARCHAR, ''), '-'), 'none') AS user_identity_invoked_by,
-        NULLIF(NULLIF(NULLIF(record:userIdentity:sessionContext:sessionIssuer:arn::VARCHAR, ''), '-'), 'none')
-            AS session_issuer_arn,
         CASE
             WHEN TO_JSON(record:requestParameters) NOT IN ('null', '{}', '[]', '""', '"-"', '"none"')
             THEN TO_JSON(record:requestParameters)
@@ -82,7 +70,6 @@ FROM (
         )) AS resource_arns,
         NULLIF(NULLIF(NULLIF(record:eventID::VARCHAR, ''), '-'), 'none') AS event_id,
         NULLIF(NULLIF(NULLIF(record:sharedEventID::VARCHAR, ''), '-'), 'none') AS shared_event_id,
-        NULLIF(NULLIF(NULLIF(record:requestID::VARCHAR, ''), '-'), 'none') AS request_id,
         NULLIF(NULLIF(NULLIF(record:recipientAccountId::VARCHAR, ''), '-'), 'none') AS recipient_account_id
     FROM cloudtrail_records
 ) AS fields

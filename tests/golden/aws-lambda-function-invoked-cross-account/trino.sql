@@ -52,26 +52,20 @@ SELECT
     event_version,
     event_source,
     event_name,
-    event_type,
-    event_category,
     aws_region,
     source_ip_address,
     CASE WHEN regexp_like(source_ip_address, '^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,0}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(?:%[^%]+)?)\z') THEN source_ip_address END AS source_ip,
-    user_agent,
     error_code,
     error_message,
     user_identity_type,
-    user_identity_principal_id,
     user_identity_arn,
     user_identity_account_id,
     user_identity_invoked_by,
-    session_issuer_arn,
     request_parameters,
     CASE WHEN cardinality(resources) > 0 THEN resources END AS resources,
     CASE WHEN cardinality(resource_arns) > 0 THEN resource_arns END AS resource_arns,
     event_id,
     shared_event_id,
-    request_id,
     recipient_account_id
 FROM (
     SELECT
@@ -80,19 +74,14 @@ FROM (
         nullif(nullif(nullif(eventversion, ''), '-'), 'none') AS event_version,
         nullif(nullif(nullif(eventsource, ''), '-'), 'none') AS event_source,
         nullif(nullif(nullif(eventname, ''), '-'), 'none') AS event_name,
-        nullif(nullif(nullif(eventtype, ''), '-'), 'none') AS event_type,
-        nullif(nullif(nullif(eventcategory, ''), '-'), 'none') AS event_category,
         nullif(nullif(nullif(awsregion, ''), '-'), 'none') AS aws_region,
         nullif(nullif(nullif(sourceipaddress, ''), '-'), 'none') AS source_ip_address,
-        nullif(nullif(nullif(useragent, ''), '-'), 'none') AS user_agent,
         nullif(nullif(nullif(errorcode, ''), '-'), 'none') AS error_code,
         nullif(nullif(nullif(errormessage, ''), '-'), 'none') AS error_message,
         nullif(nullif(nullif(useridentity.type, ''), '-'), 'none') AS user_identity_type,
-        nullif(nullif(nullif(useridentity.principalid, ''), '-'), 'none') AS user_identity_principal_id,
         nullif(nullif(nullif(useridentity.arn, ''), '-'), 'none') AS user_identity_arn,
         nullif(nullif(nullif(useridentity.accountid, ''), '-'), 'none') AS user_identity_account_id,
         nullif(nullif(nullif(useridentity.invokedby, ''), '-'), 'none') AS user_identity_invoked_by,
-        nullif(nullif(nullif(useridentity.sessioncontext.sessionissuer.arn, ''), '-'), 'none') AS session_issuer_arn,
         CASE
             WHEN requestparameters NOT IN ('null', '{}', '[]', '""', '"-"', '"none"') THEN requestparameters
         END AS request_parameters,
@@ -110,7 +99,6 @@ FROM (
         )) AS resource_arns,
         nullif(nullif(nullif(eventid, ''), '-'), 'none') AS event_id,
         nullif(nullif(nullif(sharedeventid, ''), '-'), 'none') AS shared_event_id,
-        nullif(nullif(nullif(requestid, ''), '-'), 'none') AS request_id,
         nullif(nullif(nullif(recipientaccountid, ''), '-'), 'none') AS recipient_account_id
     FROM cloudtrail_logs
 ) AS fields

@@ -1,0 +1,192 @@
+"""ducktrail's benchmark: cold scan against the decompression floor and a Python loop, ingest,
+repeat scans of the database, start-up, time growth and peak memory, measured in one run.
+
+    python benchmarks/run.py [--sizes 500000,5000000] [--seed 20261128] [--repeat 3]
+
+Data is generated under benchmarks/data/ (see generate.py; the same seed and size give the same
+files) and reused by later runs. Every command is timed as a whole process, best of --repeat
+runs (one run for the slow Python loop); peak memory is the process's maximum RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from generate import DEFAULT_SEED, generate  # noqa: E402
+
+CORES = os.cpu_count() or 1
+BIN = Path(sys.executable).parent
+DUCKTRAIL = [str(BIN / "ducktrail")] if (BIN / "ducktrail").exists() else [sys.executable, "-m", "ducktrail"]
+
+
+def timed(command: list[str], *, stdout=subprocess.DEVNULL, repeat: int = 1) -> tuple[float, float, bytes]:
+    """(best wall seconds, max RSS in MB of that run, stdout of the last run) of a command."""
+    best, rss, output = float("inf"), 0.0, b""
+    for _ in range(repeat):
+        with tempfile.TemporaryFile() as out:
+            start = time.perf_counter()
+            process = subprocess.Popen(command, stdout=out if stdout is None else stdout, stderr=subprocess.PIPE)
+            _, status, usage = os.wait4(process.pid, 0)
+            elapsed = time.perf_counter() - start
+            process.returncode = os.waitstatus_to_exitcode(status)
+            stderr = process.stderr.read() if process.stderr else b""
+            if process.returncode not in (0, 1):
+                raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {stderr.decode()[-2000:]}")
+            if stdout is None:
+                out.seek(0)
+                output = out.read()
+        if elapsed < best:
+            best, rss = elapsed, usage.ru_maxrss / 1024
+    return best, rss, output
+
+
+def zcat_floor(files: list[str], repeat: int) -> float:
+    """Decompressing every file to /dev/null with one zcat per core: the floor for any reader."""
+    best = float("inf")
+    chunks = [files[i::CORES] for i in range(CORES)]
+    for _ in range(repeat):
+        start = time.perf_counter()
+        workers = [subprocess.Popen(["zcat", *chunk], stdout=subprocess.DEVNULL) for chunk in chunks if chunk]
+        for worker in workers:
+            if worker.wait() != 0:
+                raise SystemExit("zcat failed")
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def data_for(events: int, seed: int) -> Path:
+    folder = HERE / "data" / f"seed{seed}-{events}"
+    marker = folder / ".complete"
+    if not marker.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"generating {events:,} events (seed {seed}) in {folder} ...", file=sys.stderr)
+        generate(str(folder), events, seed)
+        marker.write_text("ok\n")
+    return folder
+
+
+def alert_keys(payload: bytes) -> list[tuple]:
+    alerts = json.loads(payload)
+    return [(a["user_identity_arn"], a["caller_account"], a["function_account"], a["invocation_count"]) for a in alerts]
+
+
+def bench_size(events: int, seed: int, repeat: int, python_loop: bool, settings: list[str]) -> dict:
+    folder = data_for(events, seed)
+    files = sorted(str(p) for p in folder.rglob("*.json.gz") if "CloudTrail" in p.parts)
+    size = sum(os.path.getsize(f) for f in files)
+    result: dict = {"events": events, "files": len(files), "gzip_mb": round(size / 1e6, 1)}
+    result["zcat_s"] = zcat_floor(files, repeat)
+    scan = [*DUCKTRAIL, "scan", str(folder), "-f", "json", "-q", *settings]
+    result["scan_s"], result["scan_rss_mb"], scanned = timed(scan, stdout=None, repeat=repeat)
+    if python_loop:
+        loop = [sys.executable, str(HERE / "python_loop.py"), str(folder)]
+        result["python_s"], result["python_rss_mb"], looped = timed(loop, stdout=None)
+        result["python_agrees"] = alert_keys(looped) == alert_keys(scanned)
+    with tempfile.TemporaryDirectory() as work:
+        db = str(Path(work) / "trail.duckdb")
+        result["ingest_s"], result["ingest_rss_mb"], _ = timed(
+            [*DUCKTRAIL, "ingest", str(folder), "--db", db, "-q", *settings]
+        )
+        result["ingest_again_s"], _, _ = timed([*DUCKTRAIL, "ingest", str(folder), "--db", db, "-q", *settings])
+        db_scan = [*DUCKTRAIL, "scan", "--db", db, "-f", "json", "-q", *settings]
+        result["db_scan_s"], result["db_scan_rss_mb"], from_db = timed(db_scan, stdout=None, repeat=repeat)
+        result["db_agrees"] = json.loads(from_db) == json.loads(scanned)
+        result["db_mb"] = round(os.path.getsize(db) / 1e6, 1)
+    result["alerts"] = len(json.loads(scanned))
+    return result
+
+
+def startup(repeat: int) -> dict:
+    fixtures = str(HERE.parent / "fixtures" / "AWSLogs")
+    return {
+        "help_s": timed([*DUCKTRAIL, "--help"], repeat=max(repeat, 5))[0],
+        "fixture_scan_s": timed([*DUCKTRAIL, "scan", fixtures, "-q"], repeat=max(repeat, 5))[0],
+    }
+
+
+def duckdb_settings(threads: int) -> dict:
+    import duckdb
+
+    with duckdb.connect(config={"threads": threads}) as con:
+        values = dict(
+            con.execute(
+                "SELECT name, value FROM duckdb_settings() WHERE name IN ('threads', 'memory_limit')"
+            ).fetchall()
+        )
+        return {"duckdb": duckdb.__version__, **values}
+
+
+def report(results: list[dict], start: dict, settings: dict) -> None:
+    print(
+        f"machine: {platform.machine()}, {CORES} cores, Python {platform.python_version()}, DuckDB {settings['duckdb']}"
+        f" (threads={settings['threads']}, memory_limit={settings['memory_limit']})"
+    )
+    print(
+        f"start-up: `ducktrail --help` {start['help_s']:.2f} s, scan of the bundled fixtures {start['fixture_scan_s']:.2f} s"
+    )
+    for r in results:
+        ev = r["events"]
+        print(f"\n{ev:,} events in {r['files']} files ({r['gzip_mb']} MB gzipped); {r['alerts']} alerts")
+        rows = [("parallel zcat (floor)", r["zcat_s"], None), ("ducktrail scan (cold)", r["scan_s"], r["scan_rss_mb"])]
+        if "python_s" in r:
+            rows.append(("Python json loop", r["python_s"], r["python_rss_mb"]))
+        rows += [
+            ("ducktrail ingest", r["ingest_s"], r["ingest_rss_mb"]),
+            ("ducktrail ingest (again, nothing new)", r["ingest_again_s"], None),
+            ("ducktrail scan --db (repeat)", r["db_scan_s"], r["db_scan_rss_mb"]),
+        ]
+        for name, seconds, rss in rows:
+            memory = f"{rss:7.0f} MB" if rss else " " * 10
+            print(f"  {name:40s} {seconds:8.2f} s {ev / seconds:14,.0f} events/s {memory}")
+        print(f"  scan / zcat floor: {r['scan_s'] / r['zcat_s']:.2f}x (target <= 1.3x)")
+        if "python_s" in r:
+            print(
+                f"  Python loop / scan: {r['python_s'] / r['scan_s']:.1f}x faster (target >= 5x); same alerts: {r['python_agrees']}"
+            )
+        print(
+            f"  cold scan / scan --db: {r['scan_s'] / r['db_scan_s']:.1f}x (target >= 20x); same alerts: {r['db_agrees']};"
+            f" database {r['db_mb']} MB"
+        )
+    if len(results) > 1:
+        small, large = results[0], results[-1]
+        growth = (large["scan_s"] / small["scan_s"]) / (large["events"] / small["events"])
+        print(
+            f"\ntime growth {small['events']:,} -> {large['events']:,} events: {growth:.2f} of linear (target <= 1.0);"
+            f" peak scan RSS at {large['events']:,}: {large['scan_rss_mb']:.0f} MB (target < 1024 MB)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="500000,5000000")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--python-loop-max", type=int, default=500_000, help="skip the slow loop above this size")
+    parser.add_argument("--threads", type=int, default=CORES)
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    settings = ["--threads", str(args.threads)]
+    results = [
+        bench_size(int(n), args.seed, args.repeat, int(n) <= args.python_loop_max, settings)
+        for n in args.sizes.split(",")
+    ]
+    start = startup(args.repeat)
+    duck = duckdb_settings(args.threads)
+    report(results, start, duck)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"results": results, "startup": start, "settings": duck}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
