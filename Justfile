@@ -20,13 +20,13 @@ test *args: lint
 
 # Check style and formatting (ruff)
 lint:
-    ruff check src tests
-    ruff format --check src tests
+    ruff check src tests benchmarks
+    ruff format --check src tests benchmarks
 
 # Reformat the code (ruff)
 fmt:
-    ruff format src tests
-    ruff check --fix src tests
+    ruff format src tests benchmarks
+    ruff check --fix src tests benchmarks
 
 # Search harder for property-test counterexamples than the deterministic CI profile does
 explore *args:

@@ -209,7 +209,8 @@ def write_file(args: tuple[str, int, int]) -> str:
     records = [event(rng, account, region, stamp) for _ in range(EVENTS_PER_FILE)]
     folder = Path(out, "AWSLogs", account, "CloudTrail", region, "2026", "11", f"{day:02d}")
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{account}_CloudTrail_{region}_202611{day:02d}T{minute // 60:02d}{minute % 60:02d}Z_{rng.getrandbits(64):016x}.json.gz"
+    delivered = f"202611{day:02d}T{minute // 60:02d}{minute % 60:02d}Z"
+    name = f"{account}_CloudTrail_{region}_{delivered}_{rng.getrandbits(64):016x}.json.gz"
     data = json.dumps({"Records": records}, separators=(",", ":")).encode()
     with (
         open(folder / name, "wb") as raw,

@@ -95,10 +95,9 @@ def bench_size(events: int, seed: int, repeat: int, python_loop: bool, settings:
         result["python_agrees"] = alert_keys(looped) == alert_keys(scanned)
     with tempfile.TemporaryDirectory() as work:
         db = str(Path(work) / "trail.duckdb")
-        result["ingest_s"], result["ingest_rss_mb"], _ = timed(
-            [*DUCKTRAIL, "ingest", str(folder), "--db", db, "-q", *settings]
-        )
-        result["ingest_again_s"], _, _ = timed([*DUCKTRAIL, "ingest", str(folder), "--db", db, "-q", *settings])
+        ingest = [*DUCKTRAIL, "ingest", str(folder), "--db", db, "-q", *settings]
+        result["ingest_s"], result["ingest_rss_mb"], _ = timed(ingest)
+        result["ingest_again_s"], _, _ = timed(ingest)
         db_scan = [*DUCKTRAIL, "scan", "--db", db, "-f", "json", "-q", *settings]
         result["db_scan_s"], result["db_scan_rss_mb"], from_db = timed(db_scan, stdout=None, repeat=repeat)
         result["db_agrees"] = json.loads(from_db) == json.loads(scanned)
@@ -133,7 +132,8 @@ def report(results: list[dict], start: dict, settings: dict) -> None:
         f" (threads={settings['threads']}, memory_limit={settings['memory_limit']})"
     )
     print(
-        f"start-up: `ducktrail --help` {start['help_s']:.2f} s, scan of the bundled fixtures {start['fixture_scan_s']:.2f} s"
+        f"start-up: `ducktrail --help` {start['help_s']:.2f} s,"
+        f" scan of the bundled fixtures {start['fixture_scan_s']:.2f} s (target < 0.5 s each)"
     )
     for r in results:
         ev = r["events"]
@@ -151,12 +151,12 @@ def report(results: list[dict], start: dict, settings: dict) -> None:
             print(f"  {name:40s} {seconds:8.2f} s {ev / seconds:14,.0f} events/s {memory}")
         print(f"  scan / zcat floor: {r['scan_s'] / r['zcat_s']:.2f}x (target <= 1.3x)")
         if "python_s" in r:
-            print(
-                f"  Python loop / scan: {r['python_s'] / r['scan_s']:.1f}x faster (target >= 5x); same alerts: {r['python_agrees']}"
-            )
+            speedup = r["python_s"] / r["scan_s"]
+            print(f"  Python loop / scan: {speedup:.1f}x faster (target >= 5x); same alerts: {r['python_agrees']}")
+        repeat_speedup = r["scan_s"] / r["db_scan_s"]
         print(
-            f"  cold scan / scan --db: {r['scan_s'] / r['db_scan_s']:.1f}x (target >= 20x); same alerts: {r['db_agrees']};"
-            f" database {r['db_mb']} MB"
+            f"  cold scan / scan --db: {repeat_speedup:.1f}x (target >= 20x at 5M events);"
+            f" same alerts: {r['db_agrees']}; database {r['db_mb']} MB"
         )
     if len(results) > 1:
         small, large = results[0], results[-1]

@@ -16,6 +16,9 @@ from ducktrail.scan import SkippedRecords
 
 # Files per transaction: progress advances and a failure loses at most one batch's work.
 BATCH_FILES = 64
+# DuckDB keeps written blocks cached up to its memory limit (80% of RAM by default); an ingest
+# needs little of that, so unless told otherwise it stays within this.
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 @dataclass
@@ -47,7 +50,7 @@ def ingest(
     """Ingest new and changed files (by path, size and modification time) into `database`."""
     found = discover(paths, keep_going=keep_going)
     report = IngestReport(database=database, skipped_files=list(found.skipped), unreadable=list(found.unreadable))
-    with DuckDBEngine(source=source, threads=threads, memory_limit=memory_limit) as engine:
+    with DuckDBEngine(source=source, threads=threads, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT) as engine:
         _load(Store(engine, database), found.files, report, keep_going, progress)
     return report
 
