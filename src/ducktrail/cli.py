@@ -37,6 +37,18 @@ class ListFormat(StrEnum):
     json = "json"
 
 
+# Options shared by the commands that read CloudTrail.
+SourceOption = Annotated[
+    str,
+    typer.Option(
+        metavar="SOURCE", help="cloudtrail (CloudTrail's own JSON) or ecs (Elastic CloudTrail documents, NDJSON)."
+    ),
+]
+ThreadsOption = Annotated[
+    int | None, typer.Option(min=1, metavar="N", help="DuckDB worker threads (default: one per core).")
+]
+
+
 def fail(error: DucktrailError) -> NoReturn:
     for line in str(error).splitlines():
         typer.echo(f"ducktrail: error: {line}", err=True)
@@ -94,12 +106,7 @@ def scan(
             "--rule", "-r", metavar="ID", help="Run only this rule (id, upstream id, or id@version); repeatable."
         ),
     ] = None,
-    source: Annotated[
-        str,
-        typer.Option(
-            metavar="SOURCE", help="cloudtrail (CloudTrail's own JSON) or ecs (Elastic CloudTrail documents, NDJSON)."
-        ),
-    ] = "cloudtrail",
+    source: SourceOption = "cloudtrail",
     since: Annotated[
         str | None, typer.Option(metavar="TIME", help="Only events at or after this ISO 8601 time (UTC if no offset).")
     ] = None,
@@ -113,9 +120,7 @@ def scan(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No summary line on stderr (warnings and errors still print).")
     ] = False,
-    threads: Annotated[
-        int | None, typer.Option(min=1, metavar="N", help="DuckDB worker threads (default: one per core).")
-    ] = None,
+    threads: ThreadsOption = None,
     memory_limit: Annotated[
         str | None, typer.Option(metavar="SIZE", help="DuckDB memory limit, e.g. 2GB (default: 80% of RAM).")
     ] = None,
@@ -181,21 +186,14 @@ def ingest(
     database: Annotated[
         str, typer.Option("--db", metavar="FILE", help="DuckDB database file to load into (created if missing).")
     ],
-    source: Annotated[
-        str,
-        typer.Option(
-            metavar="SOURCE", help="cloudtrail (CloudTrail's own JSON) or ecs (Elastic CloudTrail documents, NDJSON)."
-        ),
-    ] = "cloudtrail",
+    source: SourceOption = "cloudtrail",
     keep_going: Annotated[
         bool, typer.Option("--keep-going", help="Skip unreadable files, load the rest, list them, exit 3.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary line on stderr.")] = False,
-    threads: Annotated[
-        int | None, typer.Option(min=1, metavar="N", help="DuckDB worker threads (default: one per core).")
-    ] = None,
+    threads: ThreadsOption = None,
     memory_limit: Annotated[
-        str | None, typer.Option(metavar="SIZE", help="DuckDB memory limit, e.g. 2GB (default: 80% of RAM).")
+        str | None, typer.Option(metavar="SIZE", help="DuckDB memory limit, e.g. 2GB (default: 1GB).")
     ] = None,
 ) -> None:
     """Load CloudTrail files into a DuckDB database once; `scan --db` then runs the rules on it.
