@@ -646,3 +646,15 @@ def test_since_not_before_until_is_a_usage_error(tmp_path, since, until):
 
     with pytest.raises(UsageError):
         scan_paths(path, since=since, until=until)
+
+
+def test_symlinked_folders_are_followed_once_even_in_a_cycle(tmp_path):
+    real = tmp_path / "real" / "AWSLogs"
+    write_trail_file(real / "a.json.gz", alerting("caller"))
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "linked").symlink_to(real.parent)
+    (real / "loop").symlink_to(tree)
+    report = scan_paths(tree)
+    assert report.files_read == 1 and report.events_read == 1
+    assert principals(report) == [caller("caller")]

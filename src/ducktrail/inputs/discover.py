@@ -62,7 +62,15 @@ def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
 
     for given in paths:
         if os.path.isdir(given):
-            for folder, subfolders, names in os.walk(given):
+            # Symlinked folders are followed (a linked day of logs is still logs); each real
+            # folder is walked once, so a link cycle ends.
+            walked: set[str] = set()
+            for folder, subfolders, names in os.walk(given, followlinks=True):
+                real = os.path.realpath(folder)
+                if real in walked:
+                    subfolders.clear()
+                    continue
+                walked.add(real)
                 subfolders.sort()
                 for name in sorted(names):
                     consider(os.path.join(folder, name), explicit=False)

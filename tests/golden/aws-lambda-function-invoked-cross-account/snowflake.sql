@@ -58,7 +58,7 @@ FROM (
             THEN TO_JSON(record:requestParameters)
         END AS request_parameters,
         FILTER(
-            TRANSFORM(record:resources, r -> OBJECT_CONSTRUCT(
+            TRANSFORM(record:resources::ARRAY, r -> OBJECT_CONSTRUCT(
                 'arn', NULLIF(NULLIF(NULLIF(r:ARN::VARCHAR, ''), '-'), 'none'),
                 'account_id', NULLIF(NULLIF(NULLIF(r:accountId::VARCHAR, ''), '-'), 'none'),
                 'type', NULLIF(NULLIF(NULLIF(r:type::VARCHAR, ''), '-'), 'none')
@@ -66,7 +66,7 @@ FROM (
             r -> ARRAY_SIZE(OBJECT_KEYS(r)) > 0
         ) AS resources,
         ARRAY_DISTINCT(ARRAY_COMPACT(
-            TRANSFORM(record:resources, r -> NULLIF(NULLIF(NULLIF(r:ARN::VARCHAR, ''), '-'), 'none'))
+            TRANSFORM(record:resources::ARRAY, r -> NULLIF(NULLIF(NULLIF(r:ARN::VARCHAR, ''), '-'), 'none'))
         )) AS resource_arns,
         NULLIF(NULLIF(NULLIF(record:eventID::VARCHAR, ''), '-'), 'none') AS event_id,
         NULLIF(NULLIF(NULLIF(record:sharedEventID::VARCHAR, ''), '-'), 'none') AS shared_event_id,
