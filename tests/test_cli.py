@@ -284,3 +284,11 @@ def test_scan_of_an_elastic_export_with_source_ecs(tmp_path):
     result = run("scan", str(export), "--source", "ecs", "-f", "json")
     assert result.exit_code == 0, result.output
     assert [a["caller_account"] for a in json.loads(result.stdout)] == ["444455556666"]
+
+
+def test_a_folder_without_cloudtrail_files_warns(tmp_path):
+    (tmp_path / "notes.txt").write_text("nothing here")
+    result = run("scan", str(tmp_path), "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert "warning: no CloudTrail files found" in result.stderr
+    assert "1 file skipped (1 not a .json/.jsonl/.ndjson file)" in result.stderr

@@ -66,6 +66,9 @@ def _skipped_files(skipped: list) -> str:
 
 def warnings(report: ScanReport | IngestReport) -> list[str]:
     lines = [f"ducktrail: warning: unreadable, skipped: {problem}" for problem in report.unreadable]
+    read = report.files_read if isinstance(report, ScanReport) else report.files_ingested + report.files_unchanged
+    if not read and not report.unreadable:
+        lines.append("ducktrail: warning: no CloudTrail files found (see the skipped files in the summary)")
     for skipped in report.skipped_records:
         where = f" (first: record {skipped.first_record})" if skipped.first_record else ""
         lines.append(
