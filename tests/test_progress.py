@@ -31,7 +31,9 @@ def test_scan_progress_polls_the_engine_until_stopped():
     terminal = Terminal()
     line = ProgressLine(enabled=True, stream=terminal)
     stop = line.watch(lambda: 50.0, total_files=10, total_bytes=10_000_000)
-    time.sleep(0.6)
+    deadline = time.monotonic() + 10
+    while "scan:" not in terminal.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.05)
     stop()
     assert "scan:  50% of 10 files (~5 done)" in terminal.getvalue()
 
