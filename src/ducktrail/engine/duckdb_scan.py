@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ducktrail import sqlfiles
-from ducktrail.errors import DucktrailError, RulePackError, UsageError
+from ducktrail.errors import DucktrailError, InputError, RulePackError, UsageError
 
 # Rows of cloudtrail_events that are not CloudTrail events: the adapter keeps them (all event
 # columns NULL) so they are counted, not lost. Mirrors inputs.locate.is_event.
@@ -63,11 +63,10 @@ class DuckDBEngine:
             self.con = duckdb.connect(database or ":memory:", read_only=database is not None, config=config)
         except duckdb.Error as exc:
             if database is not None and "setting" not in str(exc).lower():
-                from ducktrail.errors import InputError
-
                 raise InputError(f"cannot open as a DuckDB database: {first_line(exc)}", path=database) from None
             raise UsageError(f"DuckDB rejected the settings: {first_line(exc)}") from None
-        self._adapter_sql = source_adapter(source)
+        # An ingested database already holds the relation; only file scans need the adapter.
+        self._adapter_sql = source_adapter(source) if database is None else ""
         self._adapter_loaded = False
 
     @property
