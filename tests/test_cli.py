@@ -292,3 +292,18 @@ def test_a_folder_without_cloudtrail_files_warns(tmp_path):
     assert result.exit_code == 0, result.output
     assert "warning: no CloudTrail files found" in result.stderr
     assert "1 file skipped (1 not a .json/.jsonl/.ndjson file)" in result.stderr
+
+
+def test_an_unexpected_failure_is_reported_without_a_traceback(monkeypatch, capsys):
+    import ducktrail.cli as cli
+
+    def broken():
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "app", broken)
+    monkeypatch.delenv("DUCKTRAIL_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    assert exited.value.code == 4
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError: boom" in err and "Traceback" not in err

@@ -658,3 +658,20 @@ def test_symlinked_folders_are_followed_once_even_in_a_cycle(tmp_path):
     report = scan_paths(tree)
     assert report.files_read == 1 and report.events_read == 1
     assert principals(report) == [caller("caller")]
+
+
+def test_json_nested_too_deep_for_python_is_still_a_clean_input_error(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 5000 + "]" * 5000)
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+    assert raised.value.path == str(path)
+
+
+def test_bad_input_whose_engine_message_is_not_utf8_is_still_an_input_error(tmp_path):
+    # Found by tests/test_fuzz_inputs.py: DuckDB quotes the surrogate pair back undecodably.
+    path = tmp_path / "x.json"
+    path.write_bytes(b'[null,{"                                \\\\":{" \\ud800\\udc00":null}}]')
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+    assert raised.value.path == str(path)

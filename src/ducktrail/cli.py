@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -345,3 +346,9 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("ducktrail: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last guard: no input may end in a traceback
+        if os.environ.get("DUCKTRAIL_DEBUG"):
+            raise
+        typer.echo(f"ducktrail: internal error: {type(exc).__name__}: {exc}", err=True)
+        typer.echo("ducktrail: this is a bug; DUCKTRAIL_DEBUG=1 shows the traceback", err=True)
+        sys.exit(int(ExitCode.RULE_PACK))

@@ -71,7 +71,9 @@ class DuckDBEngine:
 
     @property
     def error_types(self) -> tuple[type[Exception], ...]:
-        return (self._duckdb.Error,)
+        # DuckDB quotes the offending input in its messages; when that is not UTF-8 the Python
+        # binding fails to decode the message itself and raises UnicodeDecodeError instead.
+        return (self._duckdb.Error, UnicodeDecodeError)
 
     @property
     def resource_errors(self) -> tuple[type[Exception], ...]:

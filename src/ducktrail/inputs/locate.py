@@ -151,7 +151,7 @@ def first_record(path: str, predicate: Callable[[Any], bool]) -> int | None:
         for number, record in records(path):
             if predicate(record):
                 return number
-    except (OSError, EOFError, UnicodeDecodeError, zlib.error, InvalidJSON):
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error, InvalidJSON, RecursionError):
         return None
     return None
 
@@ -163,6 +163,8 @@ def json_syntax_error(path: str) -> InvalidJSON | None:
             pass
     except InvalidJSON as exc:
         return exc
+    except RecursionError:
+        return InvalidJSON(1, "nested deeper than the reader follows")
     except (OSError, EOFError, UnicodeDecodeError, zlib.error):
         return None
     return None
