@@ -30,7 +30,7 @@ fmt:
 
 # Search harder for property-test counterexamples than the deterministic CI profile does
 explore *args:
-    HYPOTHESIS_PROFILE=explore python -m pytest tests/test_arn_parsing_properties.py tests/test_source_ip_properties.py tests/test_metamorphic.py {{ args }}
+    HYPOTHESIS_PROFILE=explore python -m pytest tests/test_arn_parsing_properties.py tests/test_source_ip_properties.py tests/test_metamorphic.py tests/test_parity_with_elastic.py tests/test_fuzz_inputs.py {{ args }}
 
 # Scan the bundled sample S3 tree (extra args go to `ducktrail scan`, e.g. `just sample -f json`)
 sample *args:
