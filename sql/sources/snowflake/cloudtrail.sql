@@ -61,7 +61,7 @@ FROM (
                 'account_id', NULLIF(NULLIF(NULLIF(r:accountId::VARCHAR, ''), '-'), 'none'),
                 'type', NULLIF(NULLIF(NULLIF(r:type::VARCHAR, ''), '-'), 'none')
             )),
-            r -> ARRAY_SIZE(OBJECT_KEYS(r)) > 0
+            r -> ARRAY_SIZE(OBJECT_KEYS(r::OBJECT)) > 0
         ) AS resources,
         ARRAY_DISTINCT(ARRAY_COMPACT(
             TRANSFORM(record:resources::ARRAY, r -> NULLIF(NULLIF(NULLIF(r:ARN::VARCHAR, ''), '-'), 'none'))
