@@ -129,3 +129,14 @@ def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):
     result = run(*[a.format(**names) for a in args])
     assert result.exit_code == code, result.output
     assert message in result.output
+
+
+def test_time_bounds_apply_to_database_scans(tree, tmp_path):
+    db = str(tmp_path / "trail.duckdb")
+    ingest([str(tree)], db)
+    window = ["--since", "2026-11-01T01:05:00Z", "--until", "2026-11-01T01:11:00Z"]
+    from_db = run("scan", "--db", db, "-f", "json", "-q", *window)
+    from_files = run("scan", str(tree), "-f", "json", "-q", *window)
+    assert from_db.exit_code == 0, from_db.output
+    assert json.loads(from_db.stdout) == json.loads(from_files.stdout)
+    assert [a["caller_account"] for a in json.loads(from_db.stdout)] == ["777788889999"]
