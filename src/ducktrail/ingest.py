@@ -6,11 +6,10 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ducktrail.diagnose import read_tolerantly
+from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
 from ducktrail.engine.duckdb_scan import DuckDBEngine
 from ducktrail.engine.duckdb_store import FileStamp, Store
 from ducktrail.errors import InputError
-from ducktrail.inputs import locate
 from ducktrail.inputs.discover import SkippedFile, discover
 from ducktrail.scan import SkippedRecords
 
@@ -76,29 +75,23 @@ def _load(
             engine, batch, lambda files: store.ingest(files, stamps), keep_going=keep_going
         )
         report.unreadable.extend(problems)
-        not_cloudtrail = []
+        rejected = []
         for path in batch:
             count = (counts or {}).get(path)
-            if count is not None and count.records and count.unrecognized == count.records:
-                problem = InputError(
-                    f"not CloudTrail JSON: no record has any of {', '.join(locate.EVENT_KEYS)}",
-                    path=path,
-                    record=locate.first_record(path, lambda r: not locate.is_event(r)),
-                )
+            if is_not_cloudtrail(count):
                 if not keep_going:
                     store.forget([path])
-                    raise problem
-                report.unreadable.append(problem)
-                not_cloudtrail.append(path)
+                    raise not_cloudtrail(path)
+                report.unreadable.append(not_cloudtrail(path))
+                rejected.append(path)
                 continue
             report.files_ingested += 1
             if count is not None:
                 report.events_ingested += count.records - count.unrecognized
                 if count.unrecognized:
-                    first = locate.first_record(path, lambda r: not locate.is_event(r))
-                    report.skipped_records.append(SkippedRecords(path, count.unrecognized, first))
-        if not_cloudtrail:
-            store.forget(not_cloudtrail)
+                    report.skipped_records.append(SkippedRecords(path, count.unrecognized, first_unrecognized(path)))
+        if rejected:
+            store.forget(rejected)
         if progress is not None:
             progress(min(start + BATCH_FILES, len(pending)), len(pending), report.events_ingested)
     report.files_total, report.events_total = store.totals()

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ducktrail.diagnose import read_tolerantly
+from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
 from ducktrail.engine.duckdb_scan import DuckDBEngine, FileCount, RuleQuery
 from ducktrail.errors import InputError, UsageError
-from ducktrail.inputs import locate
 from ducktrail.inputs.discover import SkippedFile, discover
 from ducktrail.pack.loader import Pack
 from ducktrail.pack.rules import Rule
@@ -65,6 +64,11 @@ def select_rules(pack: Pack, names: list[str] | None) -> list[SelectedRule]:
     return selected
 
 
+def _check_window(since: datetime | None, until: datetime | None) -> None:
+    if since is not None and until is not None and since >= until:
+        raise UsageError("--since must be earlier than --until")
+
+
 def scan_database(
     database: str,
     pack: Pack,
@@ -78,8 +82,7 @@ def scan_database(
     """Run the selected rules over a database made by `ducktrail ingest`."""
     from ducktrail.engine.duckdb_store import EVENTS_TABLE, open_for_scan
 
-    if since is not None and until is not None and since >= until:
-        raise UsageError("--since must be earlier than --until")
+    _check_window(since, until)
     rules = select_rules(pack, rule_names)
     engine, held = open_for_scan(database, threads=threads, memory_limit=memory_limit)
     report = ScanReport(rules=rules, files_read=held["files"], events_read=held["events"])
@@ -108,8 +111,7 @@ def scan(
     Fails with InputError at the first unreadable file; with `keep_going` scans every readable
     file and lists the unreadable ones in the report instead.
     """
-    if since is not None and until is not None and since >= until:
-        raise UsageError("--since must be earlier than --until")
+    _check_window(since, until)
     rules = select_rules(pack, rule_names)
     found = discover(paths, keep_going=keep_going)
     report = ScanReport(rules=rules, skipped_files=list(found.skipped), unreadable=list(found.unreadable))
@@ -156,24 +158,17 @@ def _account(report: ScanReport, files: list[str], counts: dict[str, FileCount],
     """Turn per-file counts into read/skipped figures; a file with no event at all is not CloudTrail."""
     for path in files:
         count = counts.get(path)
-        if count is None:
-            report.files_read += 1
-            continue
-        if count.unrecognized == count.records:
-            problem = InputError(
-                f"not CloudTrail JSON: no record has any of {', '.join(locate.EVENT_KEYS)}",
-                path=path,
-                record=locate.first_record(path, lambda r: not locate.is_event(r)),
-            )
+        if is_not_cloudtrail(count):
             if not keep_going:
-                raise problem
-            report.unreadable.append(problem)
+                raise not_cloudtrail(path)
+            report.unreadable.append(not_cloudtrail(path))
             continue
         report.files_read += 1
+        if count is None:
+            continue
         report.events_read += count.records - count.unrecognized
         if count.unrecognized:
-            first = locate.first_record(path, lambda r: not locate.is_event(r))
-            report.skipped_records.append(SkippedRecords(path, count.unrecognized, first))
+            report.skipped_records.append(SkippedRecords(path, count.unrecognized, first_unrecognized(path)))
 
 
 def _with_metadata(chosen: SelectedRule, alert: dict[str, Any]) -> dict[str, Any]:
