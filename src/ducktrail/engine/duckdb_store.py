@@ -91,10 +91,13 @@ class Store:
         con.execute(f"DELETE FROM store.{FILES_TABLE} WHERE path IN (SELECT unnest(?::VARCHAR[]))", [files])
 
     def totals(self) -> tuple[int, int]:
-        files, events = self.engine.con.execute(
-            f"SELECT count(*), coalesce(sum(events), 0) FROM store.{FILES_TABLE}"
-        ).fetchone()
-        return int(files), int(events)
+        return held_totals(self.engine, f"store.{FILES_TABLE}")
+
+
+def held_totals(engine: DuckDBEngine, files_table: str) -> tuple[int, int]:
+    """(files, events) a database holds, from its list of ingested files."""
+    files, events = engine.con.execute(f"SELECT count(*), coalesce(sum(events), 0) FROM {files_table}").fetchone()
+    return int(files), int(events)
 
 
 def _events(count: FileCount | None) -> int:
@@ -111,5 +114,5 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
     tables = {name for (name,) in engine.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if EVENTS_TABLE not in tables or FILES_TABLE not in tables:
         raise InputError("not a ducktrail database (no cloudtrail_events table; see `ducktrail ingest`)", path=path)
-    files, events = engine.con.execute(f"SELECT count(*), coalesce(sum(events), 0) FROM {FILES_TABLE}").fetchone()
-    return engine, {"files": int(files), "events": int(events)}
+    files, events = held_totals(engine, FILES_TABLE)
+    return engine, {"files": files, "events": events}
