@@ -133,8 +133,10 @@ def _scan_files(
     progress: ProgressLine | None,
 ) -> ScanReport:
     queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
-    stop_watching = (progress or ProgressLine(enabled=False)).watch(
-        engine.progress, len(files), sum(os.path.getsize(f) for f in files)
+    stop_watching = (
+        progress.watch(engine.progress, len(files), sum(os.path.getsize(f) for f in files))
+        if progress is not None and progress.enabled
+        else lambda: None
     )
     try:
         result, files, problems = read_tolerantly(
