@@ -5,11 +5,17 @@ from __future__ import annotations
 import io
 import time
 
+import pytest
 from typer.testing import CliRunner
 
 from ducktrail.cli import app
+from ducktrail.engine.duckdb_scan import DuckDBEngine, RuleQuery
+from ducktrail.engine.read_counter import ReadCounter, ReadCounts
+from ducktrail.pack.loader import load_pack
 from ducktrail.report.progress import ProgressLine
-from tests.support import FIXTURES
+from ducktrail.scan import scan
+from tests.support import FIXTURES, invoke, write_ndjson, write_trail_file
+from tests.test_ecs_source import export
 
 
 class Terminal(io.StringIO):
@@ -27,15 +33,60 @@ def test_ingest_progress_shows_files_and_events_per_second_on_a_terminal():
     assert text.endswith("\r")
 
 
-def test_scan_progress_polls_the_engine_until_stopped():
+def test_scan_progress_shows_files_events_and_rate_until_stopped():
     terminal = Terminal()
     line = ProgressLine(enabled=True, stream=terminal)
-    stop = line.watch(lambda: 50.0, total_files=10, total_bytes=10_000_000)
+    counter = ReadCounter()
+    counter.record("a.json.gz", 5000)
+    counter.record("b.json.gz", 5000)
+    stop = line.watch(counter, total_files=10)
     deadline = time.monotonic() + 10
     while "scan:" not in terminal.getvalue() and time.monotonic() < deadline:
         time.sleep(0.05)
     stop()
-    assert "scan:  50% of 10 files (~5 done)" in terminal.getvalue()
+    shown = terminal.getvalue()
+    assert "scan: 2/10 files, 10,000 events, " in shown and "events/s" in shown, shown
+    assert shown.endswith("\r"), shown
+
+
+@pytest.mark.parametrize(
+    ("source", "write"),
+    [
+        ("cloudtrail", lambda folder: [write_trail_file(folder / f"{n}.json.gz", events(n + 1)) for n in range(3)]),
+        ("cloudtrail", lambda folder: [write_ndjson(folder / f"{n}.ndjson", events(n + 1)) for n in range(3)]),
+        ("ecs", lambda folder: [write_ndjson(folder / f"{n}.ndjson", export(events(n + 1))) for n in range(3)]),
+    ],
+    ids=["records_files", "ndjson_files", "ecs_export"],
+)
+def test_the_engine_counts_every_file_and_event_it_reads(tmp_path, source, write):
+    files = [str(path) for path in write(tmp_path)]
+    with DuckDBEngine(source=source) as engine:
+        engine.use_files(files)
+        counter = engine.count_reads()
+        assert counter is not None, "this DuckDB cannot call back into Python"
+        result = engine.run([RuleQuery("r", "SELECT count(*) AS n FROM cloudtrail_events")], None, None)
+    assert result.alerts["r"] == [{"n": 6}]
+    assert counter.snapshot() == ReadCounts(files=3, events=1 + 2 + 3)
+
+
+def test_the_read_hook_is_a_no_op_that_drops_nothing_without_a_counter(tmp_path):
+    files = [str(write_trail_file(tmp_path / "a.json", events(4)))]
+    with DuckDBEngine() as engine:
+        engine.use_files(files)
+        rows = engine.con.execute("SELECT count(*) FROM cloudtrail_events").fetchall()
+    assert rows == [(4,)]
+
+
+def test_a_scan_on_a_terminal_shows_its_progress_and_finds_the_same_alerts():
+    terminal = Terminal()
+    watched = scan([str(FIXTURES / "AWSLogs")], load_pack(), progress=ProgressLine(enabled=True, stream=terminal))
+    plain = scan([str(FIXTURES / "AWSLogs")], load_pack())
+    assert watched.alerts == plain.alerts and watched.events_read == plain.events_read
+    assert terminal.getvalue().strip() == "", "the line is cleared when the scan ends"
+
+
+def events(count: int) -> list[dict]:
+    return [invoke(event_id=f"e-{n}") for n in range(count)]
 
 
 def test_nothing_is_shown_off_a_terminal_or_when_disabled():

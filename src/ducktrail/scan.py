@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
-from ducktrail.engine.duckdb_scan import DuckDBEngine, FileCount, RuleQuery
+from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineResult, FileCount, RuleQuery
 from ducktrail.errors import InputError, UsageError
 from ducktrail.inputs.discover import SkippedFile, discover
 from ducktrail.pack.loader import Pack
@@ -133,15 +132,19 @@ def _scan_files(
     progress: ProgressLine | None,
 ) -> ScanReport:
     queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
-    stop_watching = (
-        progress.watch(engine.progress, len(files), sum(os.path.getsize(f) for f in files))
-        if progress is not None and progress.enabled
-        else lambda: None
-    )
+    counter = None
+    if progress is not None and progress.enabled:
+        engine.use_files(files)
+        counter = engine.count_reads()
+    stop_watching = progress.watch(counter, len(files)) if progress is not None else lambda: None
+
+    def read(_: list[str]) -> EngineResult:
+        if counter is not None:
+            counter.reset()  # a retry after an unreadable file starts the count again
+        return engine.run(queries, since, until)
+
     try:
-        result, files, problems = read_tolerantly(
-            engine, files, lambda _: engine.run(queries, since, until), keep_going=keep_going
-        )
+        result, files, problems = read_tolerantly(engine, files, read, keep_going=keep_going)
     finally:
         stop_watching()
     report.unreadable.extend(problems)

@@ -65,6 +65,10 @@ CREATE OR REPLACE TYPE ecs_json_value AS STRUCT(
 CREATE OR REPLACE MACRO ducktrail_present(value) AS
     CASE WHEN value IN ('', '-', 'none') THEN NULL ELSE value END;
 
+-- Called once per document read, as in the CloudTrail adapter: a no-op here; `ducktrail scan`
+-- redefines it on a terminal to count files and events for its progress line.
+CREATE OR REPLACE MACRO ducktrail_value_read(source_file, records) AS true;
+
 CREATE OR REPLACE VIEW cloudtrail_events AS
 WITH documents AS (
     SELECT filename AS source_file, coalesce(value."_source", value::ecs_cloudtrail_document) AS d
@@ -76,6 +80,7 @@ WITH documents AS (
         filename = true,
         maximum_object_size = 67108864
     )
+    WHERE ducktrail_value_read(filename, 1)
 ),
 fields AS (
     SELECT

@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ducktrail import sqlfiles
 from ducktrail.errors import DucktrailError, InputError, RulePackError, UsageError
+
+if TYPE_CHECKING:
+    from ducktrail.engine.read_counter import ReadCounter
 
 # Rows of cloudtrail_events that are not CloudTrail events: the adapter keeps them (all event
 # columns NULL) so they are counted, not lost. Mirrors inputs.locate.is_event.
@@ -153,12 +156,17 @@ class DuckDBEngine:
         }
         return EngineResult(alerts=ordered, counts=counts)
 
-    def progress(self) -> float:
-        """Percent done of the running query (-1 when none runs); callable from another thread."""
+    def count_reads(self) -> ReadCounter | None:
+        """Count files and events while queries read them; None when this DuckDB cannot call Python.
+
+        Call after use_files: it replaces the loaded adapter's no-op read hook.
+        """
+        from ducktrail.engine.read_counter import count_reads
+
         try:
-            return float(self.con.query_progress())
-        except self._duckdb.Error:
-            return -1.0
+            return count_reads(self.con, self._duckdb)
+        except (self._duckdb.Error, AttributeError):
+            return None
 
     def _timestamp_columns(self, rule: RuleQuery) -> frozenset[str]:
         try:

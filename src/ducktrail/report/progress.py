@@ -9,7 +9,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from ducktrail.engine.read_counter import ReadCounter
 
 
 class ProgressLine:
@@ -40,20 +43,26 @@ class ProgressLine:
         """Ingest: exact files and events so far."""
         self.show(f"ingest: {done}/{total} files, {events:,} events, {events / self.elapsed():,.0f} events/s")
 
-    def watch(self, percent: Callable[[], float], total_files: int, total_bytes: int) -> Callable[[], None]:
-        """Scan: poll the engine's progress from a thread; returns the function that stops it."""
+    def watch(self, counter: ReadCounter | None, total_files: int) -> Callable[[], None]:
+        """Scan: show the counter's files and events from a thread; returns the function that stops it.
+
+        Without a counter (a DuckDB that cannot call back into Python) it shows the time elapsed.
+        """
         if not self.enabled:
             return lambda: None
         stop = threading.Event()
 
         def loop() -> None:
             while not stop.wait(0.25):
-                done = percent()
-                if done < 0:
+                elapsed = self.elapsed()
+                if counter is None:
+                    self.show(f"scan: {total_files} files, {elapsed:,.0f} s")
                     continue
-                rate = total_bytes * done / 100 / self.elapsed() / 1e6
-                files_done = round(total_files * done / 100)
-                self.show(f"scan: {done:3.0f}% of {total_files} files (~{files_done} done), {rate:,.1f} MB/s")
+                done = counter.snapshot()
+                self.show(
+                    f"scan: {done.files}/{total_files} files, {done.events:,} events, "
+                    f"{done.events / elapsed:,.0f} events/s"
+                )
 
         thread = threading.Thread(target=loop, daemon=True)
         thread.start()
