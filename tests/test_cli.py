@@ -58,6 +58,35 @@ def test_table_names_the_rule_and_each_principal():
         assert alert["caller_account"] in result.stdout, result.stdout
 
 
+def test_table_shows_at_most_rows_alerts_per_rule_and_says_how_many_more():
+    result = run("scan", SAMPLE, "--rows", "1")
+    assert result.exit_code == 0, result.output
+    assert "3 alerts" in result.stdout, result.stdout
+    assert table_rows(result.stdout) == 1, result.stdout
+    assert "2 more alerts not shown: --rows 0 shows all" in result.stdout, result.stdout
+
+
+def test_table_with_rows_0_shows_every_alert():
+    result = run("scan", SAMPLE, "--rows", "0")
+    assert table_rows(result.stdout) == len(EXPECTED), result.stdout
+    assert "not shown" not in result.stdout, result.stdout
+
+
+def table_rows(table: str) -> int:
+    """Alert rows: each starts with its principal's ARN in the first column."""
+    return sum(line.startswith("│ arn:") for line in table.splitlines())
+
+
+def test_rows_only_limit_the_table():
+    result = run("scan", SAMPLE, "--rows", "1", "-f", "ndjson")
+    assert len(result.stdout.strip().splitlines()) == len(EXPECTED), result.stdout
+
+
+def test_negative_rows_is_a_usage_error():
+    result = run("scan", SAMPLE, "--rows", "-1")
+    assert result.exit_code == 2, result.output
+
+
 def test_ndjson_is_one_alert_per_line():
     result = run("scan", SAMPLE, "-f", "ndjson")
     lines = result.stdout.strip().splitlines()

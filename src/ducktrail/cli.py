@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from ducktrail.errors import DucktrailError, ExitCode
+from ducktrail.report.formats import TABLE_ROWS
 
 EXIT_CODES = """Exit codes: 0 clean run (alerts or not); 1 alerts found and --fail-on-alerts given;
 2 usage error; 3 unreadable input (missing path, corrupt gzip, not CloudTrail JSON);
@@ -101,6 +102,15 @@ def scan(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="How alerts are printed on stdout.")
     ] = OutputFormat.table,
+    rows: Annotated[
+        int,
+        typer.Option(
+            "--rows",
+            min=0,
+            metavar="N",
+            help="Table format: show at most N alerts per rule (0: all). Other formats print every alert.",
+        ),
+    ] = TABLE_ROWS,
     rule: Annotated[
         list[str] | None,
         typer.Option(
@@ -133,7 +143,7 @@ def scan(
     files are skipped. A one-line summary goes to stderr; on a terminal, a progress line too.
     """
     from ducktrail import scan as scanning
-    from ducktrail.report.formats import FORMATS
+    from ducktrail.report.formats import FORMATS, render_table
     from ducktrail.report.progress import ProgressLine
     from ducktrail.report.summary import summary_line, warnings
 
@@ -167,7 +177,10 @@ def scan(
             )
     except DucktrailError as error:
         fail(error)
-    typer.echo(FORMATS[output_format.value](report.alerts))
+    if output_format is OutputFormat.table:
+        typer.echo(render_table(report.alerts, max_rows=rows))
+    else:
+        typer.echo(FORMATS[output_format.value](report.alerts))
     for line in warnings(report):
         typer.echo(line, err=True)
     if not quiet:

@@ -68,8 +68,14 @@ TABLE_COLUMNS = (
 RULE_KEYS = ("rule_id", "rule_name", "rule_version", "severity", "risk_score", "mitre_techniques", "upstream_rule_id")
 
 
-def render_table(alerts: list[Alert]) -> str:
-    """One table per rule, titled with the rule, sized for a terminal."""
+# Rich lays a table out at about half a millisecond a row: thousands of alerts would take longer
+# to print than to find, and scroll past unread. Machine formats always hold every alert.
+TABLE_ROWS = 100
+
+
+def render_table(alerts: list[Alert], *, max_rows: int = TABLE_ROWS) -> str:
+    """One table per rule, titled with the rule, sized for a terminal; `max_rows` alerts per
+    rule at most (0: all), with a caption saying how many more there are and how to see them."""
     if not alerts:
         return "No alerts."
     from rich.console import Console
@@ -81,18 +87,38 @@ def render_table(alerts: list[Alert]) -> str:
         groups.setdefault((alert.get("rule_id", ""), alert.get("rule_version")), []).append(alert)
     for (rule_id, version), group in groups.items():
         first = group[0]
-        count = f"{len(group)} alert{'s' if len(group) != 1 else ''}"
+        count = f"{len(group):,} alert{'s' if len(group) != 1 else ''}"
         title = f"{first.get('rule_name', rule_id)} ({rule_id} v{version}, {first.get('severity', '?')}): {count}"
         known = {key for _, keys in TABLE_COLUMNS for key in keys}
         extra = [(key, (key,)) for key in first if key not in known and key not in RULE_KEYS]
         columns = [(title_, keys) for title_, keys in TABLE_COLUMNS if any(k in first for k in keys)] + extra
-        table = Table(title=title, title_justify="left", show_lines=True)
+        shown = group if max_rows <= 0 else group[:max_rows]
+        table = Table(
+            title=title,
+            title_justify="left",
+            caption=_more(len(group) - len(shown)),
+            caption_justify="left",
+            show_lines=True,
+        )
         for heading, _ in columns:
             table.add_column(heading, overflow="fold")
-        for alert in group:
+        for alert in shown:
             table.add_row(*("\n".join(_cell(alert.get(k)) for k in keys) for _, keys in columns))
         console.print(table)
     return console.file.getvalue().rstrip("\n")  # type: ignore[attr-defined]
+
+
+def _more(hidden: int) -> str | None:
+    """
+    >>> _more(0) is None
+    True
+    >>> _more(2366)
+    '2,366 more alerts not shown: --rows 0 shows all, -f json, ndjson or csv prints every alert'
+    """
+    if hidden <= 0:
+        return None
+    noun = "alert" if hidden == 1 else "alerts"
+    return f"{hidden:,} more {noun} not shown: --rows 0 shows all, -f json, ndjson or csv prints every alert"
 
 
 def _cell(value: Any) -> str:
