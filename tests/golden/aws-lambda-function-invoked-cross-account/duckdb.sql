@@ -107,7 +107,13 @@ WITH json_values AS (
 ),
 records AS (
     SELECT source_file, unnest(value_records) AS r
-    FROM (SELECT source_file, coalesce(value."Records", [value::cloudtrail_record]) AS value_records FROM json_values)
+    FROM (
+        SELECT
+            source_file,
+            -- CASE rather than coalesce, which copies every file's whole list of records (~8% slower).
+            CASE WHEN value."Records" IS NULL THEN [value::cloudtrail_record] ELSE value."Records" END AS value_records
+        FROM json_values
+    )
     WHERE ducktrail_value_read(source_file, len(value_records))
 ),
 resource_lists AS (
