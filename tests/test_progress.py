@@ -37,8 +37,8 @@ def test_scan_progress_shows_files_events_and_rate_until_stopped():
     terminal = Terminal()
     line = ProgressLine(enabled=True, stream=terminal)
     counter = ReadCounter()
-    counter.record("a.json.gz", 5000)
-    counter.record("b.json.gz", 5000)
+    counter.record("a.json.gz", 5000, 0)
+    counter.record("b.json.gz", 5000, 0)
     stop = line.watch(counter, total_files=10)
     deadline = time.monotonic() + 10
     while "scan:" not in terminal.getvalue() and time.monotonic() < deadline:
@@ -62,7 +62,7 @@ def test_the_engine_counts_every_file_and_event_it_reads(tmp_path, source, write
     files = [str(path) for path in write(tmp_path)]
     with DuckDBEngine(source=source) as engine:
         engine.use_files(files)
-        counter = engine.count_reads()
+        counter = engine.reads
         assert counter is not None, "this DuckDB cannot call back into Python"
         result = engine.run([RuleQuery("r", "SELECT count(*) AS n FROM cloudtrail_events")], None, None)
     assert result.alerts["r"] == [{"n": 6}]

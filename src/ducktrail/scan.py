@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
-from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineResult, FileCount, RuleQuery
+from ducktrail.engine.duckdb_scan import DuckDBEngine, FileCount, RuleQuery
 from ducktrail.errors import InputError, UsageError
 from ducktrail.inputs.discover import SkippedFile, discover
 from ducktrail.pack.loader import Pack
@@ -132,19 +132,12 @@ def _scan_files(
     progress: ProgressLine | None,
 ) -> ScanReport:
     queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
-    counter = None
-    if progress is not None and progress.enabled:
-        engine.use_files(files)
-        counter = engine.count_reads()
-    stop_watching = progress.watch(counter, len(files)) if progress is not None else lambda: None
-
-    def read(_: list[str]) -> EngineResult:
-        if counter is not None:
-            counter.reset()  # a retry after an unreadable file starts the count again
-        return engine.run(queries, since, until)
-
+    engine.use_files(files)
+    stop_watching = progress.watch(engine.reads, len(files)) if progress is not None else lambda: None
     try:
-        result, files, problems = read_tolerantly(engine, files, read, keep_going=keep_going)
+        result, files, problems = read_tolerantly(
+            engine, files, lambda _: engine.run(queries, since, until), keep_going=keep_going
+        )
     finally:
         stop_watching()
     report.unreadable.extend(problems)

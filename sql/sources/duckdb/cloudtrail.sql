@@ -81,9 +81,11 @@ CREATE OR REPLACE MACRO ducktrail_ip_address(value) AS
     END;
 
 -- Called once per top-level JSON value read (a whole {"Records": [...]} file, or one NDJSON line)
--- with the number of records it holds. Here it does nothing and the optimizer folds it away;
--- `ducktrail scan` redefines it on a terminal to count files and events for its progress line.
-CREATE OR REPLACE MACRO ducktrail_value_read(source_file, records) AS true;
+-- with how many records it holds and how many of those are not CloudTrail events (none of
+-- eventVersion, eventSource, eventName, eventID). Here it does nothing, and the optimizer drops
+-- it with its arguments; `ducktrail scan` redefines it to count what each file held while the
+-- rules read the files (src/ducktrail/engine/read_counter.py).
+CREATE OR REPLACE MACRO ducktrail_value_read(source_file, records, unrecognized) AS true;
 
 -- The same for JSON values: null, {}, [] and the empty strings carry nothing.
 CREATE OR REPLACE MACRO ducktrail_present_json(value) AS
@@ -105,6 +107,8 @@ WITH json_values AS (
     )
 ),
 records AS (
+    -- The read hook sits below the UNNEST, where no filter of a rule on the events can be pushed
+    -- past it, so it sees every value read.
     SELECT source_file, unnest(value_records) AS r
     FROM (
         SELECT
@@ -113,7 +117,13 @@ records AS (
             CASE WHEN value."Records" IS NULL THEN [value::cloudtrail_record] ELSE value."Records" END AS value_records
         FROM json_values
     )
-    WHERE ducktrail_value_read(source_file, len(value_records))
+    WHERE ducktrail_value_read(
+        source_file,
+        len(value_records),
+        len(list_filter(value_records, lambda e: ducktrail_present(e.eventVersion) IS NULL
+            AND ducktrail_present(e.eventSource) IS NULL AND ducktrail_present(e.eventName) IS NULL
+            AND ducktrail_present(e.eventID) IS NULL))
+    )
 ),
 resource_lists AS (
     SELECT

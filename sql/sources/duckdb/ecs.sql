@@ -65,22 +65,35 @@ CREATE OR REPLACE TYPE ecs_json_value AS STRUCT(
 CREATE OR REPLACE MACRO ducktrail_present(value) AS
     CASE WHEN value IN ('', '-', 'none') THEN NULL ELSE value END;
 
--- Called once per document read, as in the CloudTrail adapter: a no-op here; `ducktrail scan`
--- redefines it on a terminal to count files and events for its progress line.
-CREATE OR REPLACE MACRO ducktrail_value_read(source_file, records) AS true;
+-- Called once per document read, as in the CloudTrail adapter, with 1 record, unrecognized when
+-- it has none of the fields that mark an event. A no-op here; `ducktrail scan` redefines it to
+-- count what each file held while the rules read the files.
+CREATE OR REPLACE MACRO ducktrail_value_read(source_file, records, unrecognized) AS true;
 
 CREATE OR REPLACE VIEW cloudtrail_events AS
 WITH documents AS (
-    SELECT filename AS source_file, coalesce(value."_source", value::ecs_cloudtrail_document) AS d
-    FROM read_json(
-        getvariable('ducktrail_files'),
-        columns = {'value': 'ecs_json_value'},
-        records = false,
-        format = 'unstructured',
-        filename = true,
-        maximum_object_size = 67108864
+    -- A one-element list unnested: the read hook sits below the UNNEST, where no filter of a rule
+    -- can be pushed past it, so it sees every document.
+    SELECT source_file, unnest(value_documents) AS d
+    FROM (
+        SELECT filename AS source_file, [coalesce(value."_source", value::ecs_cloudtrail_document)] AS value_documents
+        FROM read_json(
+            getvariable('ducktrail_files'),
+            columns = {'value': 'ecs_json_value'},
+            records = false,
+            format = 'unstructured',
+            filename = true,
+            maximum_object_size = 67108864
+        )
     )
-    WHERE ducktrail_value_read(filename, 1)
+    WHERE ducktrail_value_read(
+        source_file,
+        1,
+        CASE WHEN ducktrail_present(value_documents[1].aws.cloudtrail.event_version) IS NULL
+            AND ducktrail_present(value_documents[1].event.provider) IS NULL
+            AND ducktrail_present(value_documents[1].event.action) IS NULL
+            AND ducktrail_present(value_documents[1].event.id) IS NULL THEN 1 ELSE 0 END
+    )
 ),
 fields AS (
     SELECT

@@ -1,8 +1,10 @@
 """Run rules over CloudTrail files in DuckDB, in one pass over the files.
 
-The source adapter SQL defines the view `cloudtrail_events`. The scan query materialises it
-once and feeds every rule and the per-file counts from that single read, so a scan costs one
-decompression and one JSON parse of each file however many rules run.
+The source adapter SQL defines the view `cloudtrail_events`. A scan costs one decompression and
+one JSON parse of each file however many rules run: the adapter's read hook counts what each
+file holds as it is read (engine/read_counter.py), one rule reads the view directly, with the
+rule's filters pushed down so that only matching events are shaped, and several rules share one
+materialised read of it.
 """
 
 from __future__ import annotations
@@ -10,30 +12,25 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ducktrail import sqlfiles
+from ducktrail.engine.read_counter import HOOK, FileCount, ReadCounter
 from ducktrail.errors import DucktrailError, InputError, RulePackError, UsageError
-
-if TYPE_CHECKING:
-    from ducktrail.engine.read_counter import ReadCounter
 
 # Rows of cloudtrail_events that are not CloudTrail events: the adapter keeps them (all event
 # columns NULL) so they are counted, not lost. Mirrors inputs.locate.is_event.
 UNRECOGNIZED = "event_version IS NULL AND event_source IS NULL AND event_name IS NULL AND event_id IS NULL"
 
 
+# Marks in DuckDB's serialized parse tree of a query that may end its read of the input early.
+STOPS_EARLY = ('"LIMIT_MODIFIER"', '"LIMIT_PERCENT_MODIFIER"', '"sample":{', '"error":true')
+
+
 @dataclass(frozen=True)
 class RuleQuery:
     key: str
     sql: str
-
-
-@dataclass(frozen=True)
-class FileCount:
-    path: str
-    records: int
-    unrecognized: int
 
 
 @dataclass(frozen=True)
@@ -71,6 +68,8 @@ class DuckDBEngine:
         # An ingested database already holds the relation; only file scans need the adapter.
         self._adapter_sql = source_adapter(source) if database is None else ""
         self._adapter_loaded = False
+        self._files: list[str] = []
+        self._reads: ReadCounter | None = None
 
     @property
     def error_types(self) -> tuple[type[Exception], ...]:
@@ -95,9 +94,26 @@ class DuckDBEngine:
     def use_files(self, files: list[str]) -> None:
         # The adapter's view binds read_json when it is created, so the variable comes first.
         self.con.execute("SET VARIABLE ducktrail_files = ?", [files])
+        self._files = list(files)
         if not self._adapter_loaded:
             self.con.execute(self._adapter_sql)
             self._adapter_loaded = True
+            self._reads = self._count_reads()
+
+    @property
+    def reads(self) -> ReadCounter | None:
+        """What the running or last query read, per file; None when the engine cannot count."""
+        return self._reads
+
+    def _count_reads(self) -> ReadCounter | None:
+        from ducktrail.engine.read_counter import count_reads
+
+        if HOOK not in self._adapter_sql:
+            return None  # an adapter without the read hook (DUCKTRAIL_SQL_DIR): count in SQL
+        try:
+            return count_reads(self.con, self._duckdb)
+        except (self._duckdb.Error, AttributeError):
+            return None
 
     def probe(self, path: str) -> None:
         """Read one file through the adapter; raises the engine's error if it cannot be read."""
@@ -115,12 +131,16 @@ class DuckDBEngine:
     ) -> EngineResult:
         """Every rule, and the per-file counts, from one read of `relation`.
 
-        Over files, `relation` is the adapter's view, materialised once for all consumers. Over
-        an ingested database it is the stored table, which needs no materialising.
+        Over files, the adapter's read hook counts what each file holds while the rules read it,
+        and the view is materialised only when several rules share it, or when a rule might stop
+        reading early (LIMIT, SAMPLE) and so leave files uncounted. Where the engine cannot
+        count that way, the counts are a GROUP BY over the materialised view. Over an ingested
+        database `relation` is the stored table, which needs no materialising or counting.
         """
         timestamp_columns = {rule.key: self._timestamp_columns(rule) for rule in rules}
+        hooked = per_file_counts and self._reads is not None
         parts = []
-        if per_file_counts:
+        if per_file_counts and not hooked:
             parts.append(
                 "SELECT NULL AS rule_key, 0 AS ordinal, to_json(file_count) AS payload FROM ("
                 " SELECT source_file AS path, count(*) AS records,"
@@ -134,13 +154,20 @@ class DuckDBEngine:
                 f"SELECT $rule_{index}{' AS rule_key' if not parts else ''}, row_number() OVER (),"
                 f" to_json(alert) FROM (\n{strip_sql(rule.sql)}\n) AS alert"
             )
-        materialized = "MATERIALIZED " if per_file_counts else ""
+        if not per_file_counts:
+            materialized = ""
+        elif not hooked or len(rules) > 1 or any(self._may_stop_early(rule) for rule in rules):
+            materialized = "MATERIALIZED "
+        else:
+            materialized = "NOT MATERIALIZED "
         query = (
             f"WITH ducktrail_scanned AS {materialized}(FROM {relation}),\n"
-            "cloudtrail_events AS (FROM ducktrail_scanned"
+            f"cloudtrail_events AS {'NOT MATERIALIZED ' if materialized else ''}(FROM ducktrail_scanned"
             " WHERE ($since::TIMESTAMP IS NULL OR event_time >= $since::TIMESTAMP)"
             " AND ($until::TIMESTAMP IS NULL OR event_time < $until::TIMESTAMP))\n" + "\nUNION ALL\n".join(parts)
         )
+        if hooked:
+            self._reads.reset()  # type: ignore[union-attr]
         rows = self.con.execute(query, params).fetchall()
         # One parse of all payloads: far cheaper than a json.loads per alert on large results.
         values = json.loads("[" + ",".join(payload for _, _, payload in rows) + "]")
@@ -154,19 +181,28 @@ class DuckDBEngine:
         ordered = {
             key: [alert for _, alert in sorted(found, key=lambda pair: pair[0])] for key, found in alerts.items()
         }
+        if hooked:
+            counts = self._hooked_counts()
         return EngineResult(alerts=ordered, counts=counts)
 
-    def count_reads(self) -> ReadCounter | None:
-        """Count files and events while queries read them; None when this DuckDB cannot call Python.
+    def _hooked_counts(self) -> dict[str, FileCount]:
+        """The read hook's counts, with any file the rules' plan did not read counted by a read of
+        its own (a rule the optimizer proved empty reads nothing; an empty file has no value)."""
+        counter, files = self._reads, self._files
+        assert counter is not None
+        counts = counter.file_counts()
+        unseen = [path for path in files if path not in counts]
+        if unseen:
+            self.use_files(unseen)
+            self.con.execute("SELECT count(*) FROM cloudtrail_events").fetchall()
+            self.use_files(files)
+            counts = counter.file_counts()
+        return counts
 
-        Call after use_files: it replaces the loaded adapter's no-op read hook.
-        """
-        from ducktrail.engine.read_counter import count_reads
-
-        try:
-            return count_reads(self.con, self._duckdb)
-        except (self._duckdb.Error, AttributeError):
-            return None
+    def _may_stop_early(self, rule: RuleQuery) -> bool:
+        """Whether DuckDB may stop reading before the end of the input for this rule."""
+        (tree,) = self.con.execute("SELECT json_serialize_sql(?::VARCHAR)", [strip_sql(rule.sql)]).fetchone()
+        return any(mark in tree for mark in STOPS_EARLY)
 
     def _timestamp_columns(self, rule: RuleQuery) -> frozenset[str]:
         try:
