@@ -62,7 +62,7 @@ def test_the_engine_counts_every_file_and_event_it_reads(tmp_path, source, write
     files = [str(path) for path in write(tmp_path)]
     with DuckDBEngine(source=source) as engine:
         engine.use_files(files)
-        counter = engine.reads
+        counter = engine.count_reads()
         assert counter is not None, "this DuckDB cannot call back into Python"
         result = engine.run([RuleQuery("r", "SELECT count(*) AS n FROM cloudtrail_events")], None, None)
     assert result.alerts["r"] == [{"n": 6}]

@@ -132,8 +132,10 @@ def _scan_files(
     progress: ProgressLine | None,
 ) -> ScanReport:
     queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
-    engine.use_files(files)
-    stop_watching = progress.watch(engine.reads, len(files)) if progress is not None else lambda: None
+    watching = progress is not None and progress.enabled
+    if watching:
+        engine.use_files(files)  # loads the adapter, whose read hook the counter takes over
+    stop_watching = progress.watch(engine.count_reads(), len(files)) if watching else (lambda: None)
     try:
         result, files, problems = read_tolerantly(
             engine, files, lambda _: engine.run(queries, since, until), keep_going=keep_going

@@ -1,14 +1,14 @@
 """Run rules over CloudTrail files in DuckDB, in one pass over the files.
 
 The source adapter SQL defines the view `cloudtrail_events`. A scan costs one decompression and
-one JSON parse of each file however many rules run: the adapter's read hook counts what each
-file holds as it is read (engine/read_counter.py), one rule reads the view directly, with the
-rule's filters pushed down so that only matching events are shaped, and several rules share one
-materialised read of it.
+one JSON parse of each file however many rules run: the per-file counts and every rule share
+one materialised read of the view, or, when the adapter's read hook counts the files as they are
+read (engine/read_counter.py), a single rule reads the view directly.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,22 +98,21 @@ class DuckDBEngine:
         if not self._adapter_loaded:
             self.con.execute(self._adapter_sql)
             self._adapter_loaded = True
-            self._reads = self._count_reads()
 
-    @property
-    def reads(self) -> ReadCounter | None:
-        """What the running or last query read, per file; None when the engine cannot count."""
-        return self._reads
+    def count_reads(self) -> ReadCounter | None:
+        """Count what each file holds while queries read it, for a progress line; from then on
+        run() takes its per-file counts from the counter too. None when the engine cannot.
 
-    def _count_reads(self) -> ReadCounter | None:
+        Not the default: DuckDB's Python functions import numpy, about 50 ms of every start-up.
+        Call after use_files, which loads the adapter whose read hook this redefines.
+        """
         from ducktrail.engine.read_counter import count_reads
 
-        if HOOK not in self._adapter_sql:
-            return None  # an adapter without the read hook (DUCKTRAIL_SQL_DIR): count in SQL
-        try:
-            return count_reads(self.con, self._duckdb)
-        except (self._duckdb.Error, AttributeError):
-            return None
+        if self._reads is None and HOOK in self._adapter_sql:
+            # Without numpy, or on an old DuckDB, counts come from SQL and progress shows time only.
+            with contextlib.suppress(self._duckdb.Error, AttributeError):
+                self._reads = count_reads(self.con, self._duckdb)
+        return self._reads
 
     def probe(self, path: str) -> None:
         """Read one file through the adapter; raises the engine's error if it cannot be read."""
@@ -131,11 +130,11 @@ class DuckDBEngine:
     ) -> EngineResult:
         """Every rule, and the per-file counts, from one read of `relation`.
 
-        Over files, the adapter's read hook counts what each file holds while the rules read it,
-        and the view is materialised only when several rules share it, or when a rule might stop
-        reading early (LIMIT, SAMPLE) and so leave files uncounted. Where the engine cannot
-        count that way, the counts are a GROUP BY over the materialised view. Over an ingested
-        database `relation` is the stored table, which needs no materialising or counting.
+        Over files the counts are a GROUP BY over the view, materialised once for it and every
+        rule. With count_reads() on, the adapter's read hook counts what each file holds while
+        the rules read it instead, and the view is materialised only when several rules share it
+        or a rule might stop reading early (LIMIT, SAMPLE) and so leave files uncounted. Over an
+        ingested database `relation` is the stored table, which needs no materialising or counting.
         """
         timestamp_columns = {rule.key: self._timestamp_columns(rule) for rule in rules}
         hooked = per_file_counts and self._reads is not None
