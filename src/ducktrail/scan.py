@@ -132,10 +132,9 @@ def _scan_files(
     progress: ProgressLine | None,
 ) -> ScanReport:
     queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
-    watching = progress is not None and progress.enabled
-    if watching:
-        engine.use_files(files)  # loads the adapter, whose read hook the counter takes over
-    stop_watching = progress.watch(engine.count_reads(), len(files)) if watching else (lambda: None)
+    engine.use_files(files)  # loads the adapter, whose read hook the counter takes over
+    counter = engine.count_reads()
+    stop_watching = progress.watch(counter, len(files)) if progress is not None else (lambda: None)
     try:
         result, files, problems = read_tolerantly(
             engine, files, lambda _: engine.run(queries, since, until), keep_going=keep_going
