@@ -149,7 +149,16 @@ class DuckDBEngine:
                 f" count(*) FILTER (WHERE {UNRECOGNIZED}) AS unrecognized"
                 " FROM ducktrail_scanned GROUP BY source_file) AS file_count"
             )
-        params: dict[str, Any] = {"since": since, "until": until}
+        # Only bounds that were given: an always-true test of NULL parameters would still
+        # shape every event's time (try_strptime), about 3% of a scan.
+        params: dict[str, Any] = {}
+        window = []
+        if since is not None:
+            params["since"] = since
+            window.append("event_time >= $since::TIMESTAMP")
+        if until is not None:
+            params["until"] = until
+            window.append("event_time < $until::TIMESTAMP")
         for index, rule in enumerate(rules):
             params[f"rule_{index}"] = rule.key
             parts.append(
@@ -165,8 +174,7 @@ class DuckDBEngine:
         query = (
             f"WITH ducktrail_scanned AS {materialized}(FROM {relation}),\n"
             f"cloudtrail_events AS {'NOT MATERIALIZED ' if materialized else ''}(FROM ducktrail_scanned"
-            " WHERE ($since::TIMESTAMP IS NULL OR event_time >= $since::TIMESTAMP)"
-            " AND ($until::TIMESTAMP IS NULL OR event_time < $until::TIMESTAMP))\n" + "\nUNION ALL\n".join(parts)
+            f"{' WHERE ' + ' AND '.join(window) if window else ''})\n" + "\nUNION ALL\n".join(parts)
         )
         if hooked:
             self._reads.reset()  # type: ignore[union-attr]
