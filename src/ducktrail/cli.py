@@ -129,7 +129,8 @@ def scan(
         bool, typer.Option("--keep-going", help="Skip unreadable files, scan the rest, list them, exit 3.")
     ] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No summary line on stderr (warnings and errors still print).")
+        bool,
+        typer.Option("--quiet", "-q", help="No progress or summary line on stderr (warnings and errors still print)."),
     ] = False,
     threads: ThreadsOption = None,
     memory_limit: Annotated[
