@@ -136,8 +136,8 @@ def _terminal_width() -> int:
     return max(shutil.get_terminal_size((200, 24)).columns, 100)
 
 
+# The formats for tools: every alert. The table, for people, is render_table with its row limit.
 FORMATS: dict[str, Callable[[list[Alert]], str]] = {
-    "table": render_table,
     "json": render_json,
     "ndjson": render_ndjson,
     "csv": render_csv,
