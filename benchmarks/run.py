@@ -65,14 +65,15 @@ def zcat_floor(files: list[str]) -> float:
 
 
 # The least a DuckDB-based reader in a Python process can do with these files: start Python,
-# import DuckDB, decompress and parse every file, and take one field of each event.
+# import DuckDB, decompress and parse every file, and take one field of each event, with the
+# read_json options the scan uses for one-line S3 deliveries (engine/duckdb_scan.py, BY_LINE).
 DUCKDB_READ_FLOOR = """
 import sys, duckdb
 files = sys.argv[1:]
 duckdb.connect().execute(
     "SELECT count(*) FROM (SELECT unnest(value.Records).eventName FROM read_json(?, "
     "columns = {'value': 'STRUCT(Records STRUCT(eventName VARCHAR)[])'}, records = false, "
-    "format = 'unstructured', maximum_object_size = 67108864))", [files]).fetchall()
+    "format = 'newline_delimited', maximum_object_size = 33554432))", [files]).fetchall()
 """
 
 

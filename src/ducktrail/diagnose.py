@@ -27,6 +27,8 @@ def read_tolerantly(
 ) -> tuple[Result | None, list[str], list[InputError]]:
     """Run `read` over `files`; on failure name the bad file(s).
 
+    A failed read by line (engine.reading) is first repeated the general way.
+
     Fails with the first InputError, or with `keep_going` drops every unreadable file, reads
     the rest, and returns (result, files read, problems).
     """
@@ -36,6 +38,8 @@ def read_tolerantly(
         try:
             return read(files), files, problems
         except engine.error_types as exc:
+            if not isinstance(exc, engine.resource_errors) and engine.stop_reading_by_line():
+                continue  # a file spans lines after all; only a failure of the general read is the input's
             bad = diagnose(engine, files, exc, find_all=keep_going)
             if not keep_going:
                 raise bad[0] from None

@@ -81,9 +81,10 @@ WITH documents AS (
             getvariable('ducktrail_files'),
             columns = {'value': 'ecs_json_value'},
             records = false,
-            format = 'unstructured',
+            -- As in cloudtrail.sql: 'newline_delimited' is faster where every value is on one line.
+            format = coalesce(getvariable('ducktrail_json_format'), 'unstructured'),
             filename = true,
-            maximum_object_size = 67108864
+            maximum_object_size = coalesce(getvariable('ducktrail_maximum_object_size'), 67108864)
         )
     )
     WHERE ducktrail_value_read(
