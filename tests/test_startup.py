@@ -21,11 +21,11 @@ def test_the_cli_module_imports_no_engine_and_no_translator():
     assert not any(loaded_after("import ducktrail.cli").values())
 
 
-def test_a_json_scan_never_imports_sqlglot_or_rich():
+def test_a_json_scan_never_imports_sqlglot_rich_or_numpy():
     code = (
         "from typer.testing import CliRunner\n"
         "from ducktrail.cli import app\n"
         "CliRunner().invoke(app, ['scan', 'fixtures/AWSLogs', '-f', 'json', '-q'])"
     )
     loaded = loaded_after(code)
-    assert loaded["duckdb"] and not loaded["sqlglot"] and not loaded["rich"], loaded
+    assert loaded["duckdb"] and not loaded["sqlglot"] and not loaded["rich"] and not loaded["numpy"], loaded

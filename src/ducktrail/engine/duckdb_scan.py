@@ -4,7 +4,7 @@ The source adapter SQL defines the view `cloudtrail_events`. A scan costs one de
 one JSON parse of each file however many rules run: the adapter's read hook counts what each
 file holds as it is read (engine/read_counter.py) and a single rule reads the view directly,
 with its filters pushed down so that only matching events are shaped; several rules share one
-materialised read. Where DuckDB cannot call Python, a GROUP BY over that read gives the counts.
+materialised read. Without the hook, a GROUP BY over that read gives the counts.
 """
 
 from __future__ import annotations
@@ -151,18 +151,16 @@ class DuckDBEngine:
     def count_reads(self) -> ReadCounter | None:
         """Count what each file holds while queries read it; from then on run() takes its
         per-file counts from the counter and a single rule need not materialise the view.
-        None when the engine cannot.
+        None when the engine cannot (an adapter without the read hook).
 
-        Scans use it: DuckDB's Python functions import numpy (about 50 ms), and skipping the
-        materialised copy of the events saves that on 500,000 events and 5-7% of larger scans.
         Call after use_files, which loads the adapter whose read hook this redefines.
         """
         from ducktrail.engine.read_counter import count_reads
 
         if self._reads is None and HOOK in self._adapter_sql:
-            # Without numpy, or on an old DuckDB, counts come from SQL and progress shows time only.
-            with contextlib.suppress(self._duckdb.Error, AttributeError):
-                self._reads = count_reads(self.con, self._duckdb)
+            # Where DuckDB cannot log, counts come from SQL and progress shows time only.
+            with contextlib.suppress(self._duckdb.Error):
+                self._reads = count_reads(self.con)
         return self._reads
 
     def probe(self, path: str) -> None:

@@ -3,9 +3,11 @@
 The source adapters call the macro `ducktrail_value_read(source_file, records, unrecognized)`
 once per top-level JSON value they read (a whole {"Records": [...]} file, or one line of an
 NDJSON file), with how many records it holds and how many of those are not CloudTrail events.
-The adapters define it as a no-op; `count_reads` redefines it to call back into Python, which
-DuckDB does from its worker threads while the query runs. So the rules' own read of the files
-yields the per-file counts, with no second pass and no materialised copy of the events.
+The adapters define it as a no-op; `count_reads` redefines it to write an entry to DuckDB's own
+in-memory log (`write_log`), which any connection to the database can query while the read goes
+on. So the rules' own read of the files yields the per-file counts: no second pass, no
+materialised copy of the events, and no call from DuckDB's threads into Python (whose
+functions would need numpy, about 50 ms to import on every scan).
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 HOOK = "ducktrail_value_read"
-COUNTER_FUNCTION = "ducktrail_count_value_read"
+LOG_TYPE = "ducktrail.value_read"
+
+# The log entries the hook wrote, as rows (path, records, unrecognized).
+_ENTRIES = (
+    "SELECT entry.path, entry.records, entry.unrecognized FROM ("
+    ' SELECT from_json(message, \'{"path": "VARCHAR", "records": "BIGINT", "unrecognized": "BIGINT"}\')'
+    " AS entry FROM duckdb_logs WHERE type = $log_type)"
+)
 
 
 @dataclass(frozen=True)
@@ -32,63 +41,57 @@ class ReadCounts:
 
 
 class ReadCounter:
-    """Records and unrecognized records per file so far; safe to use from any thread."""
+    """Records and unrecognized records per file so far, from the log of the database `con` is
+    connected to; each thread queries it through a cursor of its own."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._files: dict[str, list[int]] = {}
-        self._events = 0
-
-    def record(self, source_file: str, records: int | None, unrecognized: int | None) -> bool:
-        records, unrecognized = records or 0, unrecognized or 0
-        with self._lock:
-            count = self._files.setdefault(source_file, [0, 0])
-            count[0] += records
-            count[1] += unrecognized
-            self._events += records - unrecognized
-        return True
+    def __init__(self, con: Any) -> None:
+        self._con = con
+        self._local = threading.local()
 
     def reset(self) -> None:
-        with self._lock:
-            self._files.clear()
-            self._events = 0
+        self._con.execute("CALL truncate_duckdb_logs()")
 
     def snapshot(self) -> ReadCounts:
-        """Files seen and events (records that are CloudTrail events) read so far.
+        """Files seen and events (records that are CloudTrail events) read so far; callable from
+        any thread, also while a query reads the files.
 
-        >>> counter = ReadCounter()
-        >>> counter.record("a.json.gz", 5000, 0), counter.record("b.json", 1, 0), counter.record("b.json", 1, 1)
-        (True, True, True)
+        >>> import duckdb
+        >>> con = duckdb.connect()
+        >>> counter = count_reads(con)
+        >>> con.sql("SELECT ducktrail_value_read(f, n, bad) FROM (VALUES ('a.json.gz', 5000, 0),"
+        ...         " ('b.json', 1, 0), ('b.json', 1, 1)) AS v(f, n, bad)").fetchall()
+        [(True,), (True,), (True,)]
         >>> counter.snapshot()
         ReadCounts(files=2, events=5001)
         >>> counter.file_counts()["b.json"]
         FileCount(path='b.json', records=2, unrecognized=1)
         """
-        with self._lock:
-            return ReadCounts(len(self._files), self._events)
+        files, events = self._query(
+            f"SELECT count(DISTINCT path), coalesce(sum(records - unrecognized), 0) FROM ({_ENTRIES})"
+        )[0]
+        return ReadCounts(int(files), int(events))
 
     def file_counts(self) -> dict[str, FileCount]:
-        with self._lock:
-            return {path: FileCount(path, *count) for path, count in self._files.items()}
+        rows = self._query(f"SELECT path, sum(records), sum(unrecognized) FROM ({_ENTRIES}) GROUP BY path")
+        return {path: FileCount(path, int(records), int(unrecognized)) for path, records, unrecognized in rows}
+
+    def _query(self, sql: str) -> list[tuple]:
+        cursor = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self._local.cursor = self._con.cursor()
+        return cursor.execute(sql, {"log_type": LOG_TYPE}).fetchall()
 
 
-def count_reads(con: Any, duckdb: Any) -> ReadCounter:
-    """Make the adapter loaded on `con` report every value it reads to the returned counter.
+def count_reads(con: Any) -> ReadCounter:
+    """Make the adapter loaded on `con` log every value it reads, counted by the returned counter.
 
-    Call after the adapter SQL ran: it replaces the adapter's no-op macro. Raises duckdb.Error
-    when this DuckDB cannot register Python functions (DuckDB 1.x without numpy).
+    Call after the adapter SQL ran: it replaces the adapter's no-op macro. Raises duckdb.Error on
+    a DuckDB without logging to memory (before 1.3).
     """
-    counter = ReadCounter()
-    types = duckdb.sqltypes
-    con.create_function(
-        COUNTER_FUNCTION,
-        counter.record,
-        [types.VARCHAR, types.BIGINT, types.BIGINT],
-        types.BOOLEAN,
-        # Never skip a call (and so a row) on NULL arguments, and never fold or cache one.
-        null_handling="special",
-        side_effects=True,
+    con.execute("CALL enable_logging(level = 'info', storage = 'memory')")
+    con.execute(
+        f"CREATE OR REPLACE MACRO {HOOK}(source_file, records, unrecognized) AS write_log("
+        "to_json({'path': source_file, 'records': records, 'unrecognized': unrecognized})::VARCHAR,"
+        f" level := 'info', log_type := '{LOG_TYPE}', return_value := true)"
     )
-    parameters = "source_file, records, unrecognized"
-    con.execute(f"CREATE OR REPLACE MACRO {HOOK}({parameters}) AS {COUNTER_FUNCTION}({parameters})")
-    return counter
+    return ReadCounter(con)

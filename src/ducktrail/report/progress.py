@@ -46,7 +46,7 @@ class ProgressLine:
     def watch(self, counter: ReadCounter | None, total_files: int) -> Callable[[], None]:
         """Scan: show the counter's files and events from a thread; returns the function that stops it.
 
-        Without a counter (a DuckDB that cannot call back into Python) it shows the time elapsed.
+        Without a counter (an adapter without the read hook) it shows the time elapsed.
         """
         if not self.enabled:
             return lambda: None
