@@ -181,14 +181,14 @@ def scan(
     if output_format is OutputFormat.table:
         typer.echo(render_table(report.alerts, max_rows=rows))
     else:
-        typer.echo(FORMATS[output_format.value](report.alerts))
+        typer.echo(FORMATS[output_format.value](report.alert_json))
     for line in warnings(report):
         typer.echo(line, err=True)
     if not quiet:
         typer.echo(summary_line(report), err=True)
     if report.unreadable:
         raise typer.Exit(int(ExitCode.INPUT))
-    if fail_on_alerts and report.alerts:
+    if fail_on_alerts and report.alert_json:
         raise typer.Exit(int(ExitCode.ALERTS))
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
-from ducktrail.engine.duckdb_scan import DuckDBEngine, FileCount, RuleQuery
-from ducktrail.errors import InputError, UsageError
+from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineResult, FileCount, RuleQuery, parse_objects
+from ducktrail.errors import InputError, RulePackError, UsageError
 from ducktrail.inputs.discover import SkippedFile, discover
 from ducktrail.pack.loader import Pack
 from ducktrail.pack.rules import Rule
+from ducktrail.report.formats import RULE_KEYS
 from ducktrail.report.progress import ProgressLine
 
 
@@ -36,12 +38,18 @@ class SkippedRecords:
 @dataclass
 class ScanReport:
     rules: list[SelectedRule]
-    alerts: list[dict[str, Any]] = field(default_factory=list)
+    # Each alert as a JSON object: the rule's metadata, then the rule's columns.
+    alert_json: list[str] = field(default_factory=list)
     files_read: int = 0
     events_read: int = 0
     skipped_files: list[SkippedFile] = field(default_factory=list)
     unreadable: list[InputError] = field(default_factory=list)
     skipped_records: list[SkippedRecords] = field(default_factory=list)
+
+    @property
+    def alerts(self) -> list[dict[str, Any]]:
+        """The alerts parsed, anew on each access."""
+        return parse_objects(self.alert_json)
 
 
 def select_rules(pack: Pack, names: list[str] | None) -> list[SelectedRule]:
@@ -88,7 +96,7 @@ def scan_database(
     queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
     with engine:
         result = engine.run(queries, since, until, relation=f"main.{EVENTS_TABLE}", per_file_counts=False)
-    report.alerts.extend(_alerts(rules, result.alerts))
+    report.alert_json.extend(_alerts(rules, result))
     return report
 
 
@@ -144,13 +152,21 @@ def _scan_files(
     report.unreadable.extend(problems)
     if result is not None:
         _account(report, files, result.counts, keep_going)
-        report.alerts.extend(_alerts(rules, result.alerts))
+        report.alert_json.extend(_alerts(rules, result))
     return report
 
 
-def _alerts(rules: list[SelectedRule], found: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    by_key = {chosen.key: chosen for chosen in rules}
-    return [_with_metadata(by_key[key], alert) for key, alerts in found.items() for alert in alerts]
+def _alerts(rules: list[SelectedRule], result: EngineResult) -> list[str]:
+    """Each alert's JSON object with its rule's metadata first, joined as text: large results
+    need no parse and no second write in Python."""
+    alerts = []
+    for chosen in rules:
+        clash = [name for name in result.columns[chosen.key] if name in RULE_KEYS]
+        if clash:
+            raise RulePackError(f"rule {chosen.key} returns {', '.join(clash)}, which ducktrail adds to every alert")
+        head = json.dumps(_metadata(chosen), ensure_ascii=False, separators=(",", ":"))[:-1]
+        alerts.extend(head + ("}" if text == "{}" else "," + text[1:]) for text in result.alert_json[chosen.key])
+    return alerts
 
 
 def _account(report: ScanReport, files: list[str], counts: dict[str, FileCount], keep_going: bool) -> None:
@@ -170,9 +186,9 @@ def _account(report: ScanReport, files: list[str], counts: dict[str, FileCount],
             report.skipped_records.append(SkippedRecords(path, count.unrecognized, first_unrecognized(path)))
 
 
-def _with_metadata(chosen: SelectedRule, alert: dict[str, Any]) -> dict[str, Any]:
+def _metadata(chosen: SelectedRule) -> dict[str, Any]:
     rule = chosen.rule
-    enriched: dict[str, Any] = {
+    metadata: dict[str, Any] = {
         "rule_id": rule.id,
         "rule_name": rule.name,
         "rule_version": chosen.version,
@@ -181,6 +197,5 @@ def _with_metadata(chosen: SelectedRule, alert: dict[str, Any]) -> dict[str, Any
         "mitre_techniques": [t.id for t in rule.techniques],
     }
     if rule.upstream is not None:
-        enriched["upstream_rule_id"] = rule.upstream.rule_id
-    enriched.update(alert)
-    return enriched
+        metadata["upstream_rule_id"] = rule.upstream.rule_id
+    return metadata

@@ -31,7 +31,7 @@ def summary_line(report: ScanReport) -> str:
     records = sum(s.count for s in report.skipped_records)
     if records:
         parts.append(f"{plural(records, 'record')} skipped (not CloudTrail events)")
-    parts.append(f"{plural(len(report.alerts), 'alert')} from {plural(len(report.rules), 'rule')}")
+    parts.append(f"{plural(len(report.alert_json), 'alert')} from {plural(len(report.rules), 'rule')}")
     return "ducktrail: " + ", ".join(parts)
 
 
