@@ -7,12 +7,14 @@ import gzip
 import io
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
 
 from ducktrail.cli import app
-from tests.support import ALERT_KEYS, FIXTURES, RULE_ID, invoke, write_trail_file
+from tests.support import ALERT_KEYS, FIXTURES, REPO, RULE_ID, invoke, write_trail_file
 
 SAMPLE = str(FIXTURES / "AWSLogs")
 EXPECTED = json.loads((FIXTURES / "AWSLogs.expected.json").read_text())["alerts"]
@@ -331,8 +333,26 @@ def test_an_unexpected_failure_is_reported_without_a_traceback(monkeypatch, caps
 
     monkeypatch.setattr(cli, "app", broken)
     monkeypatch.delenv("DUCKTRAIL_DEBUG", raising=False)
-    with pytest.raises(SystemExit) as exited:
-        cli.main()
-    assert exited.value.code == 4
+    assert cli.run_cli() == 4
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: boom" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (["scan", str(FIXTURES / "AWSLogs"), "-f", "json"], 0),
+        (["scan", str(FIXTURES / "AWSLogs"), "-f", "json", "--fail-on-alerts"], 1),
+        (["scan", "--rows", "-1", str(FIXTURES / "AWSLogs")], 2),
+        (["scan", "/no/such/path"], 3),
+    ],
+)
+def test_the_installed_command_flushes_everything_and_keeps_the_exit_status(args, status):
+    # `ducktrail` ends with os._exit; run as a process, it must still print all and exit right.
+    done = subprocess.run([sys.executable, "-m", "ducktrail", *args], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == status, done.stderr
+    if status <= 1:
+        assert len(json.loads(done.stdout)) == len(EXPECTED), done.stdout
+        assert "3 alerts from 1 rule" in done.stderr, done.stderr
+    else:
+        assert done.stderr.strip(), "an error must be explained"

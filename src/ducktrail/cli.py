@@ -355,14 +355,46 @@ def root(
 
 
 def main() -> None:
+    """The `ducktrail` command: run, flush the output, and leave without the interpreter's
+    teardown. Output is written and databases are closed by then; tearing down DuckDB and the
+    modules only hands back memory the OS reclaims anyway, and took about 40 ms of a
+    500,000-event scan."""
+    code = run_cli()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        pass  # a reader that stopped early (`ducktrail scan ... | head`) has what it wanted
+    os._exit(code)
+
+
+def run_cli() -> int:
+    """Run the command line given in sys.argv; returns its exit code."""
     try:
         app()
+    except SystemExit as exit_:
+        return exit_status(exit_.code)
     except KeyboardInterrupt:
         typer.echo("ducktrail: interrupted", err=True)
-        sys.exit(130)
+        return 130
     except Exception as exc:  # noqa: BLE001 - the last guard: no input may end in a traceback
         if os.environ.get("DUCKTRAIL_DEBUG"):
             raise
         typer.echo(f"ducktrail: internal error: {type(exc).__name__}: {exc}", err=True)
         typer.echo("ducktrail: this is a bug; DUCKTRAIL_DEBUG=1 shows the traceback", err=True)
-        sys.exit(int(ExitCode.RULE_PACK))
+        return int(ExitCode.RULE_PACK)
+    return 0
+
+
+def exit_status(code: object) -> int:
+    """The process status for a SystemExit code, as Python itself would give it.
+
+    >>> exit_status(None), exit_status(3)
+    (0, 3)
+    """
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
