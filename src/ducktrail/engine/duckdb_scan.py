@@ -104,12 +104,16 @@ class DuckDBEngine:
             raise UsageError(f"DuckDB rejected the settings: {first_line(exc)}") from None
         # An ingested database already holds the relation; only file scans need the adapter.
         self._adapter_sql = source_adapter(source) if database is None else ""
+        self._source = source
         self._adapter_loaded = False
         self._files: list[str] = []
         self._reads: ReadCounter | None = None
         self._reading: JsonReading | None = None
         self._by_line_allowed = True
         self._one_value_per_line: dict[str, bool] = {}
+        self._parse_trees: dict[str, dict[str, Any]] = {}
+        self._full_record_type: Any = None
+        self._read_fields: frozenset[str] | None = None
 
     @property
     def error_types(self) -> tuple[type[Exception], ...]:
@@ -240,6 +244,8 @@ class DuckDBEngine:
             f"cloudtrail_events AS {'NOT MATERIALIZED ' if materialized else ''}(FROM ducktrail_scanned"
             f"{' WHERE ' + ' AND '.join(window) if window else ''})\n" + "\nUNION ALL\n".join(parts)
         )
+        if relation == "cloudtrail_events" and self._source == "cloudtrail":
+            self._read_only_fields_for(rules, with_time=bool(window))
         if hooked:
             self._reads.reset()  # type: ignore[union-attr]
         rows = self.con.execute(query, params).fetchall()
@@ -275,9 +281,41 @@ class DuckDBEngine:
             counts = counter.file_counts()
         return counts
 
+    @property
+    def read_fields(self) -> frozenset[str] | None:
+        """The CloudTrail fields the last scan read (engine/read_fields.py); None: all of them."""
+        return self._read_fields
+
+    def _read_only_fields_for(self, rules: list[RuleQuery], *, with_time: bool) -> None:
+        from ducktrail.engine import read_fields
+
+        columns: set[str] = {"event_time"} if with_time else set()
+        for rule in rules:
+            used = read_fields.columns_used(self._parse_tree(rule))
+            if used is None:
+                fields = None
+                break
+            columns |= used
+        else:
+            fields = read_fields.fields_for(frozenset(columns))
+        if fields == self._read_fields:
+            return
+        if self._full_record_type is None:
+            self._full_record_type = self.con.execute(f"SELECT NULL::{read_fields.RECORD_TYPE}").description[0][1]
+        for statement in read_fields.narrowed_types(self._full_record_type, fields):
+            self.con.execute(statement)
+        self._read_fields = fields
+
+    def _parse_tree(self, rule: RuleQuery) -> dict[str, Any]:
+        """DuckDB's serialized parse tree of the rule (json_serialize_sql)."""
+        if rule.sql not in self._parse_trees:
+            (tree,) = self.con.execute("SELECT json_serialize_sql(?::VARCHAR)", [strip_sql(rule.sql)]).fetchone()
+            self._parse_trees[rule.sql] = json.loads(tree)
+        return self._parse_trees[rule.sql]
+
     def _may_stop_early(self, rule: RuleQuery) -> bool:
         """Whether DuckDB may stop reading before the end of the input for this rule."""
-        (tree,) = self.con.execute("SELECT json_serialize_sql(?::VARCHAR)", [strip_sql(rule.sql)]).fetchone()
+        tree = json.dumps(self._parse_tree(rule), separators=(",", ":"))
         return any(mark in tree for mark in STOPS_EARLY)
 
     def _columns(self, rule: RuleQuery) -> tuple[tuple[str, ...], tuple[str, ...]]:
