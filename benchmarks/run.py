@@ -1,7 +1,7 @@
 """ducktrail's benchmark: cold scan against the decompression floor and a Python loop, ingest,
 repeat scans of the database, start-up, time growth and peak memory, measured in one run.
 
-    python benchmarks/run.py [--sizes 500000,5000000] [--seed 20261128] [--repeat 3]
+    python benchmarks/run.py [--sizes 500000,5000000] [--seed 20261128] [--repeat 5]
 
 Data is generated under benchmarks/data/ (see generate.py; the same seed and size give the same
 files) and reused by later runs. Every command is timed as a whole process, best of --repeat
@@ -215,7 +215,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="500000,5000000")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--python-loop-max", type=int, default=500_000, help="skip the slow loop above this size")
     parser.add_argument("--threads", type=int, default=CORES)
     parser.add_argument("--json", help="also write the figures to this file")
