@@ -4,7 +4,9 @@ The source adapter SQL defines the view `cloudtrail_events`. A scan costs one de
 one JSON parse of each file however many rules run: the adapter's read hook counts what each
 file holds as it is read (engine/read_counter.py) and a single rule reads the view directly,
 with its filters pushed down so that only matching events are shaped; several rules share one
-materialised read. Without the hook, a GROUP BY over that read gives the counts.
+materialised read. Without the hook, a GROUP BY over that read gives the counts. The read takes
+only the fields the rules use (engine/read_fields.py), and files of one JSON value per line are
+read by line (inputs/layout.py).
 """
 
 from __future__ import annotations
