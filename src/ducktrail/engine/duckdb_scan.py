@@ -113,7 +113,7 @@ class DuckDBEngine:
         self._reading: JsonReading | None = None
         self._by_line_allowed = True
         self._one_value_per_line: dict[str, bool] = {}
-        self._parse_trees: dict[str, dict[str, Any]] = {}
+        self._parse_trees: dict[str, str] = {}
         self._full_record_type: Any = None
         self._read_fields: frozenset[str] | None = None
 
@@ -293,7 +293,7 @@ class DuckDBEngine:
 
         columns: set[str] = {"event_time"} if with_time else set()
         for rule in rules:
-            used = read_fields.columns_used(self._parse_tree(rule))
+            used = read_fields.columns_used(json.loads(self._serialized(rule)))
             if used is None:
                 fields = None
                 break
@@ -308,16 +308,16 @@ class DuckDBEngine:
             self.con.execute(statement)
         self._read_fields = fields
 
-    def _parse_tree(self, rule: RuleQuery) -> dict[str, Any]:
-        """DuckDB's serialized parse tree of the rule (json_serialize_sql)."""
+    def _serialized(self, rule: RuleQuery) -> str:
+        """DuckDB's parse tree of the rule, as JSON text (json_serialize_sql)."""
         if rule.sql not in self._parse_trees:
             (tree,) = self.con.execute("SELECT json_serialize_sql(?::VARCHAR)", [strip_sql(rule.sql)]).fetchone()
-            self._parse_trees[rule.sql] = json.loads(tree)
+            self._parse_trees[rule.sql] = tree
         return self._parse_trees[rule.sql]
 
     def _may_stop_early(self, rule: RuleQuery) -> bool:
         """Whether DuckDB may stop reading before the end of the input for this rule."""
-        tree = json.dumps(self._parse_tree(rule), separators=(",", ":"))
+        tree = self._serialized(rule)
         return any(mark in tree for mark in STOPS_EARLY)
 
     def _columns(self, rule: RuleQuery) -> tuple[tuple[str, ...], tuple[str, ...]]:
