@@ -42,7 +42,9 @@ def render_csv(alerts: list[str]) -> str:
     id,ips
     r,"[""1.2.3.4"", ""::1""]"
     """
-    parsed: list[Alert] = json.loads("[" + ",".join(alerts) + "]")
+    from ducktrail.engine.duckdb_scan import parse_objects
+
+    parsed = parse_objects(alerts)
     columns: list[str] = []
     for alert in parsed:
         columns.extend(key for key in alert if key not in columns)
