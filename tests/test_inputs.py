@@ -279,17 +279,23 @@ def test_empty_records_list_reads_zero_events_without_error(tmp_path, compress):
     assert report.unreadable == [] and report.skipped_records == [] and report.skipped_files == []
 
 
-@pytest.mark.parametrize("compress", [False, True])
-def test_whole_50mb_trail_file_is_read(tmp_path, compress):
+@pytest.mark.parametrize(
+    ("compress", "separator"),
+    [(False, ",\n"), (True, ",\n"), (True, ",")],
+    ids=["plain", "gzipped", "gzipped_one_line"],
+)
+def test_whole_50mb_trail_file_is_read(tmp_path, compress, separator):
     # AWS caps a delivered file at about 50 MB uncompressed, far above DuckDB's default 16 MB
-    # object limit; one event repeated with distinct eventIDs builds such a file quickly.
+    # object limit; one event repeated with distinct eventIDs builds such a file quickly. On one
+    # line, as S3 delivers it, it is first read by line, whose 32 MiB limit it exceeds, then the
+    # general way.
     template = json.loads((FIXTURES / "cases" / "cross_account_invoke_alerts" / "events.json").read_text())["Records"][
         0
     ]
     head, tail = json.dumps(dict(template, eventID="@ID@")).split("@ID@")
-    record_size = len(head) + len(tail) + 36 + 2
+    record_size = len(head) + len(tail) + 36 + len(separator)
     count = 50 * 1024 * 1024 // record_size + 1
-    text = '{"Records": [\n' + ",\n".join(f"{head}{i:036d}{tail}" for i in range(count)) + "\n]}"
+    text = '{"Records": [' + separator.join(f"{head}{i:036d}{tail}" for i in range(count)) + "]}"
     assert len(text) >= 50 * 1024 * 1024
     path = tmp_path / ("big.json.gz" if compress else "big.json")
     data = text.encode()
