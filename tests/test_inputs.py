@@ -287,8 +287,7 @@ def test_empty_records_list_reads_zero_events_without_error(tmp_path, compress):
 def test_whole_50mb_trail_file_is_read(tmp_path, compress, separator):
     # AWS caps a delivered file at about 50 MB uncompressed, far above DuckDB's default 16 MB
     # object limit; one event repeated with distinct eventIDs builds such a file quickly. On one
-    # line, as S3 delivers it, it is first read by line, whose 32 MiB limit it exceeds, then the
-    # general way.
+    # line, as S3 delivers it, it is too long to be read by line (32 MiB) and is read the general way.
     template = json.loads((FIXTURES / "cases" / "cross_account_invoke_alerts" / "events.json").read_text())["Records"][
         0
     ]

@@ -32,7 +32,7 @@ def one_line_then_pretty(path: Path) -> Path:
     text = "\n".join(lines) + "\n" + json.dumps(invoke(event_id="tail"), indent=2) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress(text.encode(), mtime=0))
-    assert one_value_per_line(str(path))
+    assert one_value_per_line(str(path), longest_line=BY_LINE.maximum_object_size)
     return path
 
 
@@ -54,7 +54,18 @@ def one_line_then_pretty(path: Path) -> Path:
     ],
 )
 def test_layout_is_judged_from_the_first_kilobytes(tmp_path, write, by_line):
-    assert one_value_per_line(str(write(tmp_path))) is by_line
+    assert one_value_per_line(str(write(tmp_path)), longest_line=BY_LINE.maximum_object_size) is by_line
+
+
+@pytest.mark.parametrize("name", ["s3.json", "s3.json.gz"])
+def test_a_file_on_one_line_longer_than_a_line_may_be_is_read_the_general_way(tmp_path, name):
+    path = str(write_trail_file(tmp_path / name, events(50)))
+    length = len(json.dumps({"Records": events(50)}))
+    assert one_value_per_line(path, longest_line=length)
+    assert not one_value_per_line(path, longest_line=length - 1)
+    # Exports: many short lines, however long the file.
+    ndjson = str(write_ndjson(tmp_path / f"{name}.ndjson", events(50)))
+    assert one_value_per_line(ndjson, longest_line=2000)
 
 
 def _write(path: Path, data: bytes) -> Path:
@@ -121,7 +132,7 @@ def test_reading_by_line_gives_the_general_reads_rows_or_fails(path, tmp_path):
         # The same values one per line, as S3 deliveries and exports hold them.
         one_per_line = tmp_path / path.name.removesuffix(".gz")
         one_per_line.write_text("".join(json.dumps(v, ensure_ascii=False) + "\n" for v in values))
-        assert one_value_per_line(str(one_per_line))
+        assert one_value_per_line(str(one_per_line), longest_line=BY_LINE.maximum_object_size)
         assert rows(one_per_line, BY_LINE) == general
 
 

@@ -162,7 +162,7 @@ class DuckDBEngine:
 
     def _by_line(self, path: str) -> bool:
         if path not in self._one_value_per_line:
-            self._one_value_per_line[path] = layout.one_value_per_line(path)
+            self._one_value_per_line[path] = layout.one_value_per_line(path, longest_line=BY_LINE.maximum_object_size)
         return self._one_value_per_line[path]
 
     def _use_reading(self, reading: JsonReading) -> None:

@@ -9,7 +9,9 @@ a line-by-line read fails, the engine reads every file the general way (engine/d
 
 from __future__ import annotations
 
+import os
 import zlib
+from typing import BinaryIO
 
 from ducktrail.inputs.locate import GZIP_MAGIC
 
@@ -20,8 +22,10 @@ PEEK_BYTES = 2048
 PREFIX_BYTES = 8192
 
 
-def one_value_per_line(path: str) -> bool:
-    """Whether every complete line at the start of the file is a whole JSON object or array.
+def one_value_per_line(path: str, *, longest_line: int) -> bool:
+    """Whether every complete line at the start of the file is a whole JSON object or array, and
+    a file that may be one line (no line ends in its first kilobytes) is not longer than
+    `longest_line` bytes uncompressed.
 
     False when the file cannot be read; reading it the general way then reports the problem.
     """
@@ -29,6 +33,7 @@ def one_value_per_line(path: str) -> bool:
         with open(path, "rb") as handle:
             head = handle.read(PEEK_BYTES)
             at_end = not handle.read(1)
+            size = _uncompressed_size(handle, head)
         if head.startswith(GZIP_MAGIC):
             inflate = zlib.decompressobj(wbits=31)
             prefix = inflate.decompress(head, PREFIX_BYTES)
@@ -40,7 +45,18 @@ def one_value_per_line(path: str) -> bool:
         return False
     if not prefix and not at_end:
         return False  # gzip data that yields nothing: a broken file
+    if b"\n" not in prefix and size > longest_line:
+        return False  # one line, as S3 delivers a file, too long to be read by line
     return lines_are_values(prefix, complete=at_end)
+
+
+def _uncompressed_size(handle: BinaryIO, head: bytes) -> int:
+    """The file's size, or for gzip the size its trailer records (modulo 4 GiB, last member)."""
+    end = handle.seek(0, os.SEEK_END)
+    if not head.startswith(GZIP_MAGIC) or end < 18:
+        return end
+    handle.seek(end - 4)
+    return int.from_bytes(handle.read(4), "little")
 
 
 def lines_are_values(prefix: bytes, *, complete: bool) -> bool:
