@@ -54,7 +54,7 @@ def not_cloudtrail(path: str) -> InputError:
     return InputError(
         f"not CloudTrail JSON: no record has any of {', '.join(locate.EVENT_KEYS)}",
         path=path,
-        record=locate.first_record(path, lambda r: not locate.is_event(r)),
+        record=first_unrecognized(path),
     )
 
 
