@@ -8,7 +8,8 @@ import sys
 
 from tests.support import REPO
 
-HEAVY = ("duckdb", "sqlglot", "rich", "numpy", "pyspark", "chdb")
+# `_duckdb` is DuckDB's compiled module; `duckdb` is the package's Python layer over it.
+HEAVY = ("_duckdb", "duckdb", "sqlglot", "rich", "numpy", "pyspark", "chdb")
 
 
 def loaded_after(code: str) -> dict[str, bool]:
@@ -21,11 +22,24 @@ def test_the_cli_module_imports_no_engine_and_no_translator():
     assert not any(loaded_after("import ducktrail.cli").values())
 
 
-def test_a_json_scan_never_imports_sqlglot_rich_or_numpy():
+def test_a_json_scan_loads_only_duckdbs_compiled_module():
     code = (
         "from typer.testing import CliRunner\n"
         "from ducktrail.cli import app\n"
         "CliRunner().invoke(app, ['scan', 'fixtures/AWSLogs', '-f', 'json', '-q'])"
     )
     loaded = loaded_after(code)
-    assert loaded["duckdb"] and not loaded["sqlglot"] and not loaded["rich"] and not loaded["numpy"], loaded
+    assert loaded["_duckdb"], loaded
+    assert not any(loaded[name] for name in ("duckdb", "sqlglot", "rich", "numpy")), loaded
+
+
+def test_the_engine_uses_what_the_duckdb_package_exports():
+    # The engine loads `_duckdb` (engine/duckdb_module.py) only because the package re-exports
+    # these very objects from it; if a DuckDB release stops doing so, this fails.
+    import duckdb
+
+    from ducktrail.engine import duckdb_module
+
+    assert duckdb_module.duckdb.__name__ == "_duckdb"
+    for name in duckdb_module.USED:
+        assert getattr(duckdb_module.duckdb, name) is getattr(duckdb, name), name

@@ -90,7 +90,7 @@ class DuckDBEngine:
         database: str | None = None,
     ) -> None:
         """An in-memory engine over files, or with `database` one over an ingested file (read-only)."""
-        import duckdb
+        from ducktrail.engine.duckdb_module import duckdb
 
         self._duckdb = duckdb
         config: dict[str, Any] = {}
@@ -322,15 +322,23 @@ class DuckDBEngine:
 
     def _columns(self, rule: RuleQuery) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The rule's output columns, and those of them that are timestamps."""
+        sql = strip_sql(rule.sql)
         try:
-            relation = self.con.sql(strip_sql(rule.sql))
+            described = self.con.execute("DESCRIBE " + sql).fetchall()
         except self._duckdb.Error as exc:
+            if not self._is_query(sql):
+                raise RulePackError(f"rule {rule.key} is not a query") from None
             raise RulePackError(f"rule {rule.key} does not bind: {first_line(exc)}") from None
-        if relation is None:
-            raise RulePackError(f"rule {rule.key} is not a query")
-        names = tuple(relation.columns)
-        stamps = tuple(n for n, kind in zip(names, relation.types, strict=True) if str(kind).startswith("TIMESTAMP"))
+        names = tuple(name for name, *_ in described)
+        stamps = tuple(name for name, kind, *_ in described if kind.startswith("TIMESTAMP"))
         return names, stamps
+
+    def _is_query(self, sql: str) -> bool:
+        try:
+            statements = self.con.extract_statements(sql)
+        except self._duckdb.Error:
+            return True  # it does not parse: say why, as binding it did
+        return len(statements) == 1 and statements[0].type == self._duckdb.StatementType.SELECT
 
 
 def source_adapter(source: str) -> str:
