@@ -114,7 +114,7 @@ class DuckDBEngine:
         self._by_line_allowed = True
         self._one_value_per_line: dict[str, bool] = {}
         self._parse_trees: dict[str, str] = {}
-        self._full_record_type: Any = None
+        self._value_type: Any = None
         self._read_fields: frozenset[str] | None = None
 
     @property
@@ -302,10 +302,9 @@ class DuckDBEngine:
             fields = read_fields.fields_for(frozenset(columns))
         if fields == self._read_fields:
             return
-        if self._full_record_type is None:
-            self._full_record_type = self.con.execute(f"SELECT NULL::{read_fields.RECORD_TYPE}").description[0][1]
-        for statement in read_fields.narrowed_types(self._full_record_type, fields):
-            self.con.execute(statement)
+        if self._value_type is None:
+            self._value_type = self.con.execute(f"SELECT NULL::{read_fields.VALUE_TYPE}").description[0][1]
+        self.con.execute("SET VARIABLE ducktrail_read_type = ?", [read_fields.read_type(self._value_type, fields)])
         self._read_fields = fields
 
     def _serialized(self, rule: RuleQuery) -> str:

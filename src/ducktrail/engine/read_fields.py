@@ -1,11 +1,11 @@
-"""The CloudTrail fields a set of rules reads, and the adapter's read types narrowed to them.
+"""The CloudTrail fields a set of rules reads, and the adapter's read type narrowed to them.
 
-Every field DuckDB takes from every event costs scan time: the seven the bundled rule does not
-use cost about 8% of a scan. So before a scan the engine retypes, in the CloudTrail adapter's
-types (cloudtrail_record, cloudtrail_json_value), each field no selected rule needs as NULL: the
-view keeps its shape, those columns read as NULL, and DuckDB skips converting the values. Only
-leaf fields are retyped; userIdentity and resources keep their shape, so a file the full read
-rejects is still rejected. Analysts' SQL and ingest read every field.
+Every field DuckDB takes from every event costs scan time, about 3% of a scan each, whether it
+is there or not: the seven leaves the bundled rule does not use cost about 8%. So before a scan
+the engine sets the adapter's variable ducktrail_read_type to cloudtrail_json_value without the
+fields no selected rule needs; the adapter's cast back to cloudtrail_json_value gives them NULL,
+so the view keeps its shape. userIdentity and resources are kept, with one field at least, so a
+file the full read rejects is still rejected. Analysts' SQL and ingest read every field.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ COLUMN_FIELDS: dict[str, tuple[str, ...]] = {
 }
 # Read in every scan: the read hook tells events from other records by them.
 ALWAYS_READ = frozenset({"eventVersion", "eventSource", "eventName", "eventID"})
-RECORD_TYPE = "cloudtrail_record"
 VALUE_TYPE = "cloudtrail_json_value"
 
 
@@ -84,30 +83,46 @@ def fields_for(columns: frozenset[str]) -> frozenset[str]:
     return ALWAYS_READ.union(*(COLUMN_FIELDS[column] for column in columns))
 
 
-def narrowed_types(record_type: Any, fields: frozenset[str] | None) -> list[str]:
-    """Statements that retype as NULL each leaf field of the adapter's record type (a DuckDB
-    STRUCT type, as DuckDB describes it) that is not in `fields`, in both adapter types; with
-    `fields` None, statements that restore every field."""
-    record = _struct(record_type, fields, "")
-    # cloudtrail_json_value refers to cloudtrail_record, so it goes first and comes back after.
-    return [
-        f"DROP TYPE IF EXISTS {VALUE_TYPE}",
-        f"CREATE OR REPLACE TYPE {RECORD_TYPE} AS {record}",
-        f'CREATE TYPE {VALUE_TYPE} AS STRUCT("Records" {RECORD_TYPE}[], {record[len("STRUCT(") :]}',
-    ]
+def read_type(value_type: Any, fields: frozenset[str] | None) -> str | None:
+    """The adapter's value type (cloudtrail_json_value, as DuckDB describes it) with only these
+    fields, as a DuckDB type; None for every field. A record's fields have the same paths at the
+    top of an NDJSON line as inside "Records".
 
-
-def _struct(struct_type: Any, fields: frozenset[str] | None, prefix: str) -> str:
-    members = [f"{_quote(name)} {_typed(child, fields, prefix + name)}" for name, child in struct_type.children]
+    >>> from ducktrail.engine.duckdb_module import duckdb
+    >>> value = duckdb.sqltype('STRUCT("Records" STRUCT(a VARCHAR, b VARCHAR, u STRUCT(x VARCHAR, y VARCHAR))[],'
+    ...                         ' a VARCHAR, b VARCHAR, u STRUCT(x VARCHAR, y VARCHAR))')
+    >>> read_type(value, frozenset({"b", "u.y"}))
+    'STRUCT("Records" STRUCT("b" VARCHAR, "u" STRUCT("y" VARCHAR))[], "b" VARCHAR, "u" STRUCT("y" VARCHAR))'
+    >>> read_type(value, frozenset({"a"}))  # u stays an object, so that a file with a string there still fails
+    'STRUCT("Records" STRUCT("a" VARCHAR, "u" STRUCT("x" VARCHAR))[], "a" VARCHAR, "u" STRUCT("x" VARCHAR))'
+    """
+    if fields is None:
+        return None
+    members = []
+    for name, child in value_type.children:
+        if name == "Records":
+            members.append(f"{_quote(name)} {_struct(child.child, fields, '')}[]")
+        else:
+            members.extend(_member(name, child, fields, ""))
     return f"STRUCT({', '.join(members)})"
 
 
-def _typed(child: Any, fields: frozenset[str] | None, path: str) -> str:
+def _struct(struct_type: Any, fields: frozenset[str], prefix: str) -> str:
+    members = [text for name, child in struct_type.children for text in _member(name, child, fields, prefix)]
+    if not members:  # an unused object or list of objects: keep one field, so it is still parsed as one
+        name, child = struct_type.children[0]
+        members = _member(name, child, frozenset({prefix + name}), prefix)
+    return f"STRUCT({', '.join(members)})"
+
+
+def _member(name: str, child: Any, fields: frozenset[str], prefix: str) -> list[str]:
+    # Objects and lists of objects are always read (see the module docstring); leaves only if used.
+    path = prefix + name
     if child.id == "struct":
-        return _struct(child, fields, path + ".")
+        return [f"{_quote(name)} {_struct(child, fields, path + '.')}"]
     if child.id == "list" and child.child.id == "struct":
-        return _struct(child.child, fields, path + ".") + "[]"
-    return str(child) if fields is None or path in fields else '"NULL"'
+        return [f"{_quote(name)} {_struct(child.child, fields, path + '.')}[]"]
+    return [f"{_quote(name)} {child}"] if path in fields else []
 
 
 def _quote(name: str) -> str:
