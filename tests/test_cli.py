@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -356,3 +357,15 @@ def test_the_installed_command_flushes_everything_and_keeps_the_exit_status(args
         assert "3 alerts from 1 rule" in done.stderr, done.stderr
     else:
         assert done.stderr.strip(), "an error must be explained"
+
+
+def test_the_command_keeps_freed_memory_for_duckdb_unless_the_user_set_the_allocator(monkeypatch):
+    from ducktrail.cli import ALLOCATOR_ENVIRONMENT, keep_freed_memory
+
+    name, value = ALLOCATOR_ENVIRONMENT
+    monkeypatch.delenv(name, raising=False)
+    keep_freed_memory()
+    assert os.environ[name] == value
+    monkeypatch.setenv(name, "narenas:1")
+    keep_freed_memory()
+    assert os.environ[name] == "narenas:1"
