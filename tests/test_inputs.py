@@ -170,6 +170,15 @@ def test_same_file_given_twice_is_read_once(tmp_path):
         assert [a["invocation_count"] for a in report.alerts] == [1], given
 
 
+def test_a_link_in_a_folder_to_a_file_already_read_is_not_read_again(tmp_path):
+    path = write_trail_file(tmp_path / "logs" / "a.json.gz", alerting("caller"))
+    (tmp_path / "logs" / "b.json.gz").symlink_to(path)
+    (tmp_path / "logs" / "c.json.gz").symlink_to(Path("..") / "logs" / "a.json.gz")
+
+    report = scan_paths(tmp_path / "logs")
+    assert report.files_read == 1 and report.events_read == 1
+
+
 def test_organization_trail_layout_is_read(tmp_path):
     org = "o-a1b2c3d4e5"
     write_trail_file(trail_key(tmp_path, "222233334444", "eu-west-1", org=org), alerting("org-caller"))

@@ -43,8 +43,11 @@ def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
     unreadable: list[InputError] = []
     seen: set[str] = set()
 
-    def consider(path: str, explicit: bool) -> None:
-        key = os.path.realpath(path)
+    def consider(path: str, explicit: bool, real_folder: str | None = None) -> None:
+        # In a walked folder only a link needs resolving: realpath costs a stat per path level.
+        key = os.path.join(real_folder, os.path.basename(path)) if real_folder else ""
+        if not key or os.path.islink(path):
+            key = os.path.realpath(path)
         if key in seen:
             return
         seen.add(key)
@@ -73,7 +76,7 @@ def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
                 walked.add(real)
                 subfolders.sort()
                 for name in sorted(names):
-                    consider(os.path.join(folder, name), explicit=False)
+                    consider(os.path.join(folder, name), explicit=False, real_folder=real)
         elif os.path.isfile(given):
             consider(given, explicit=True)
         else:
