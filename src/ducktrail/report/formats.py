@@ -72,9 +72,10 @@ TABLE_COLUMNS = (
 RULE_KEYS = ("rule_id", "rule_name", "rule_version", "severity", "risk_score", "mitre_techniques", "upstream_rule_id")
 
 
-# Rich lays a table out at about half a millisecond a row: thousands of alerts would take longer
-# to print than to find, and scroll past unread. Machine formats always hold every alert.
-TABLE_ROWS = 100
+# About a screenful: an alert takes three lines or more. Rich lays a table out at about half a
+# millisecond a row, so a hundred rows cost more than the rest of a small scan, and thousands
+# would take longer to print than to find. Machine formats always hold every alert.
+TABLE_ROWS = 25
 
 
 def render_table(alerts: list[Alert], *, max_rows: int = TABLE_ROWS) -> str:
