@@ -1,6 +1,6 @@
 """The CloudTrail fields a set of rules reads, and the adapter's read type narrowed to them.
 
-Every field DuckDB takes from every event costs scan time, about 3% of a scan each, whether it
+Every field DuckDB takes from every event costs scan time, about 1% of a scan each, whether it
 is there or not: the seven leaves the bundled rule does not use cost about 8%. So before a scan
 the engine sets the adapter's variable ducktrail_read_type to cloudtrail_json_value without the
 fields no selected rule needs; the adapter's cast back to cloudtrail_json_value gives them NULL,
