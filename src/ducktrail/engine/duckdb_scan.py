@@ -116,6 +116,8 @@ class DuckDBEngine:
         self._parse_trees: dict[str, str] = {}
         self._value_type: Any = None
         self._read_fields: frozenset[str] | None = None
+        # Whether a scan may split its read across threads (engine/split_read.py).
+        self.split_reads = True
 
     @property
     def error_types(self) -> tuple[type[Exception], ...]:
@@ -235,22 +237,24 @@ class DuckDBEngine:
                 f" to_json(alert) FROM (SELECT {_iso_timestamps(columns[rule.key][1])}"
                 f" FROM (\n{strip_sql(rule.sql)}\n) AS rule_output) AS alert"
             )
-        if not per_file_counts:
-            materialized = ""
-        elif not hooked or len(rules) > 1 or any(self._may_stop_early(rule) for rule in rules):
-            materialized = "MATERIALIZED "
-        else:
-            materialized = "NOT MATERIALIZED "
-        query = (
-            f"WITH ducktrail_scanned AS {materialized}(FROM {relation}),\n"
-            f"cloudtrail_events AS {'NOT MATERIALIZED ' if materialized else ''}(FROM ducktrail_scanned"
-            f"{' WHERE ' + ' AND '.join(window) if window else ''})\n" + "\nUNION ALL\n".join(parts)
-        )
         if relation == "cloudtrail_events" and self._source == "cloudtrail":
             self._read_only_fields_for(rules, with_time=bool(window))
         if hooked:
             self._reads.reset()  # type: ignore[union-attr]
-        rows = self.con.execute(query, params).fetchall()
+        shares = self._shares(rules, with_time=bool(window)) if hooked and relation == "cloudtrail_events" else None
+        with shares if shares is not None else contextlib.nullcontext(relation) as read:
+            if not per_file_counts:
+                materialized = ""
+            elif not hooked or len(rules) > 1 or any(self._may_stop_early(rule) for rule in rules):
+                materialized = "MATERIALIZED "
+            else:
+                materialized = "NOT MATERIALIZED "
+            query = (
+                f"WITH ducktrail_scanned AS {materialized}(FROM {read}),\n"
+                f"cloudtrail_events AS {'NOT MATERIALIZED ' if materialized else ''}(FROM ducktrail_scanned"
+                f"{' WHERE ' + ' AND '.join(window) if window else ''})\n" + "\nUNION ALL\n".join(parts)
+            )
+            rows = self.con.execute(query, params).fetchall()
         alerts: dict[str, list[tuple[int, str]]] = {rule.key: [] for rule in rules}
         file_counts = []
         for rule_key, ordinal, payload in rows:
@@ -283,6 +287,31 @@ class DuckDBEngine:
             counts = counter.file_counts()
         return counts
 
+    def _shares(self, rules: list[RuleQuery], *, with_time: bool) -> Any:
+        """The read split across threads (engine/split_read.py), as a context manager yielding
+        the relation to scan; None when one query must read the files: one thread or one file,
+        or a rule that may use rows no row filter describes (engine/row_filter.py)."""
+        from ducktrail.engine import read_fields, row_filter, split_read
+
+        (threads,) = self.con.execute("SELECT current_setting('threads')").fetchone()
+        shares = min(int(threads), len(self._files))
+        if shares < 2 or not self.split_reads:
+            return None
+        predicate = row_filter.row_filter([json.loads(self._serialized(rule)) for rule in rules])
+        if predicate is None:
+            return None
+        # Only the columns the rules use: a rule whose filter keeps most events then copies less.
+        trees = [json.loads(self._serialized(rule)) for rule in rules]
+        used = [read_fields.columns_used(tree) for tree in trees]
+        columns = "*"
+        if all(names is not None for names in used):
+            names = set().union(*used) | ({"event_time"} if with_time else set())  # type: ignore[arg-type]
+            columns = ", ".join(sorted(names)) or "source_file"
+        template = json.loads(self._parse_tree(f"SELECT {columns} FROM cloudtrail_events"))
+        template["statements"][0]["node"]["where_clause"] = predicate
+        (select_sql,) = self.con.execute("SELECT json_deserialize_sql(?::JSON)", [json.dumps(template)]).fetchone()
+        return split_read.read_in_shares(self.con, self._files, select_sql, shares)
+
     @property
     def read_fields(self) -> frozenset[str] | None:
         """The CloudTrail fields the last scan read (engine/read_fields.py); None: all of them."""
@@ -309,10 +338,13 @@ class DuckDBEngine:
 
     def _serialized(self, rule: RuleQuery) -> str:
         """DuckDB's parse tree of the rule, as JSON text (json_serialize_sql)."""
-        if rule.sql not in self._parse_trees:
-            (tree,) = self.con.execute("SELECT json_serialize_sql(?::VARCHAR)", [strip_sql(rule.sql)]).fetchone()
-            self._parse_trees[rule.sql] = tree
-        return self._parse_trees[rule.sql]
+        return self._parse_tree(strip_sql(rule.sql))
+
+    def _parse_tree(self, sql: str) -> str:
+        if sql not in self._parse_trees:
+            (tree,) = self.con.execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchone()
+            self._parse_trees[sql] = tree
+        return self._parse_trees[sql]
 
     def _may_stop_early(self, rule: RuleQuery) -> bool:
         """Whether DuckDB may stop reading before the end of the input for this rule."""

@@ -1,0 +1,102 @@
+"""A read split across threads gives the scan one query over all the files gives: the same
+alerts, the same per-file counts, and the same errors."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from ducktrail.engine import split_read
+from ducktrail.engine.duckdb_scan import DuckDBEngine, RuleQuery
+from tests.support import FIXTURES, invoke, pack, write_trail_file
+
+INPUTS = sorted(
+    str(p)
+    for p in [*(FIXTURES / "AWSLogs").rglob("*.json*"), *(FIXTURES / "cases").glob("*/events.json")]
+    if "/CloudTrail/" in str(p) or "/cases/" in str(p)
+)
+BUNDLED = pack().rules[0]
+RULES = {
+    "bundled": [RuleQuery("bundled", BUNDLED.sql(BUNDLED.version).sql)],
+    "two_rules": [
+        RuleQuery("bundled", BUNDLED.sql(BUNDLED.version).sql),
+        RuleQuery(
+            "errors",
+            "SELECT event_source, error_code, count(*) AS n FROM cloudtrail_events"
+            " WHERE error_code IS NOT NULL GROUP BY ALL ORDER BY ALL",
+        ),
+    ],
+    "limit": [
+        RuleQuery("first", "SELECT event_id FROM cloudtrail_events WHERE event_name LIKE 'Invoke%' ORDER BY 1 LIMIT 3")
+    ],
+}
+
+
+def scanned(files: list[str], rules: list[RuleQuery], *, split: bool, **window):
+    with DuckDBEngine(threads=2) as engine:
+        engine.split_reads = split
+        engine.use_files(files)
+        engine.count_reads()
+        result = engine.run(rules, window.get("since"), window.get("until"))
+        return result.alert_json, result.counts
+
+
+@pytest.mark.parametrize("rules", sorted(RULES))
+def test_a_split_read_equals_one_query_over_all_the_files(rules, monkeypatch):
+    used = []
+    monkeypatch.setattr(split_read, "read_in_shares", _counting(split_read.read_in_shares, used))
+    split = scanned(INPUTS, RULES[rules], split=True)
+    assert used == [2], "the read was not split"
+    whole = scanned(INPUTS, RULES[rules], split=False)
+    assert split == whole
+    assert sum(count.records for count in split[1].values()) > 0
+
+
+def test_a_split_read_applies_the_time_window(tmp_path):
+    from datetime import datetime
+
+    window = {"since": datetime(2026, 1, 1), "until": datetime(2026, 12, 31)}
+    assert scanned(INPUTS, RULES["bundled"], split=True, **window) == scanned(
+        INPUTS, RULES["bundled"], split=False, **window
+    )
+
+
+def test_a_rule_without_a_row_filter_reads_in_one_query(monkeypatch):
+    used = []
+    monkeypatch.setattr(split_read, "read_in_shares", _counting(split_read.read_in_shares, used))
+    scanned(INPUTS, [RuleQuery("all", "SELECT count(*) AS n FROM cloudtrail_events")], split=True)
+    assert used == []
+
+
+def test_an_unreadable_file_in_one_share_fails_the_scan_as_one_query_would(tmp_path):
+    good = [str(write_trail_file(tmp_path / f"{n}.json.gz", [invoke()])) for n in range(3)]
+    bad = tmp_path / "bad.json.gz"
+    bad.write_bytes(gzip.compress(b'{"Records": [')[:-8])
+    files = [*good, str(bad)]
+    errors = []
+    for split in (True, False):
+        with pytest.raises(Exception) as raised:
+            scanned(files, RULES["bundled"], split=split)
+        errors.append(type(raised.value))
+    assert errors[0] is errors[1]
+    with DuckDBEngine(threads=2) as engine:
+        assert issubclass(errors[0], engine.error_types)
+
+
+def test_the_shares_are_dropped_after_the_scan():
+    with DuckDBEngine(threads=2) as engine:
+        engine.use_files(INPUTS)
+        engine.count_reads()
+        engine.run(RULES["bundled"], None, None)
+        left = engine.con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'ducktrail_share%'")
+        assert left.fetchall() == []
+        assert engine.con.execute("SELECT current_setting('threads')").fetchone()[0] == 2
+
+
+def _counting(function, calls):
+    def wrapper(con, files, select_sql, shares):
+        calls.append(shares)
+        return function(con, files, select_sql, shares)
+
+    return wrapper
