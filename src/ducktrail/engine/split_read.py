@@ -9,6 +9,7 @@ those few rows. The read hook counts every file as before, each query logging it
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,12 +26,13 @@ def read_in_shares(con: Any, files: list[str], select_sql: str, shares: int) -> 
     one thread each; yields the name of a view of all their rows, dropped on leaving. Raises the
     first share's error, as one query over all the files would have."""
     tables = [f"ducktrail_share_{index}" for index in range(shares)]
+    parts = balanced(files, shares)
     values = [con.execute("SELECT getvariable(?)", [name]).fetchone()[0] for name in READ_VARIABLES]
     (threads,) = con.execute("SELECT current_setting('threads')").fetchone()
     cursors = [con.cursor() for _ in tables]
     try:
         for index, cursor in enumerate(cursors):
-            cursor.execute("SET VARIABLE ducktrail_files = ?", [files[index::shares]])
+            cursor.execute("SET VARIABLE ducktrail_files = ?", [parts[index]])
             for name, value in zip(READ_VARIABLES, values, strict=True):
                 cursor.execute(f"SET VARIABLE {name} = ?", [value])
         # Each query then runs on its own calling thread only.
@@ -52,6 +54,35 @@ def read_in_shares(con: Any, files: list[str], select_sql: str, shares: int) -> 
             con.execute(f"DROP TABLE IF EXISTS {table}")
         for cursor in cursors:
             cursor.close()
+
+
+def balanced(files: list[str], shares: int) -> list[list[str]]:
+    """The files in `shares` lists of about equal bytes, largest file first to the lightest
+    list: S3 deliveries range from a few events to 50 MB, and the scan waits for the last share.
+
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = []
+    >>> for name, size in [("a", 9), ("b", 5), ("c", 4), ("d", 1)]:
+    ...     paths.append(os.path.join(folder, name))
+    ...     _ = open(paths[-1], "wb").write(b"x" * size)
+    >>> [[os.path.basename(p) for p in share] for share in balanced(paths, 2)]
+    [['a', 'd'], ['b', 'c']]
+    """
+    loads = [0] * shares
+    parts: list[list[str]] = [[] for _ in range(shares)]
+    for size, path in sorted(((_size(path), path) for path in files), key=lambda item: -item[0]):
+        lightest = loads.index(min(loads))
+        parts[lightest].append(path)
+        loads[lightest] += size
+    return parts
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0  # the read reports it
 
 
 def _run_at_once(statements: list[tuple[Any, str]]) -> None:
