@@ -297,11 +297,11 @@ class DuckDBEngine:
         shares = min(int(threads), len(self._files))
         if shares < 2 or not self.split_reads:
             return None
-        predicate = row_filter.row_filter([json.loads(self._serialized(rule)) for rule in rules])
+        trees = [json.loads(self._serialized(rule)) for rule in rules]
+        predicate = row_filter.row_filter(trees)
         if predicate is None:
             return None
         # Only the columns the rules use: a rule whose filter keeps most events then copies less.
-        trees = [json.loads(self._serialized(rule)) for rule in rules]
         used = [read_fields.columns_used(tree) for tree in trees]
         columns = "*"
         if all(names is not None for names in used):

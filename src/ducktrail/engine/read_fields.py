@@ -54,7 +54,7 @@ def columns_used(tree: dict[str, Any]) -> frozenset[str] | None:
     ...         "from_table": {"type": "BASE_TABLE", "table_name": "cloudtrail_events", "alias": "e"}}})
     >>> columns_used({"node": {"select_list": [{"class": "STAR"}]}})
     """
-    nodes = list(_nodes(tree))
+    nodes = list(tree_nodes(tree))
     if any(node.get("class") == "STAR" for node in nodes):
         return None
     relations = {
@@ -129,11 +129,12 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _nodes(value: Any) -> Iterator[dict[str, Any]]:
+def tree_nodes(value: Any) -> Iterator[dict[str, Any]]:
+    """Every object in a serialized parse tree, depth first."""
     if isinstance(value, dict):
         yield value
         for item in value.values():
-            yield from _nodes(item)
+            yield from tree_nodes(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _nodes(item)
+            yield from tree_nodes(item)

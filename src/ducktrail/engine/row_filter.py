@@ -12,10 +12,9 @@ Trees are DuckDB's serialized parse trees (json_serialize_sql).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-from ducktrail.engine.read_fields import COLUMN_FIELDS
+from ducktrail.engine.read_fields import COLUMN_FIELDS, tree_nodes
 
 RELATION = "cloudtrail_events"
 # Expression classes a filter may hold; anything else (subqueries, windows, lambdas, parameters,
@@ -44,7 +43,7 @@ def row_filter(trees: list[dict[str, Any]]) -> dict[str, Any] | None:
     """
     filters: dict[str, dict[str, Any]] = {}
     for tree in trees:
-        nodes = list(_nodes(tree))
+        nodes = list(tree_nodes(tree))
         if any(_defines_relation(node) for node in nodes):
             return None
         reads = [node for node in nodes if _is_relation(node)]
@@ -69,7 +68,7 @@ def _plain(expression: Any, relation_names: set[str]) -> dict[str, Any] | None:
     if not isinstance(expression, dict):
         return None
     copy = json.loads(json.dumps(expression))
-    for node in _nodes(copy):
+    for node in tree_nodes(copy):
         kind = node.get("class")
         if kind is None:
             continue  # not an expression: a literal value, a type
@@ -118,13 +117,3 @@ def _defines_relation(node: dict[str, Any]) -> bool:
     """A CTE of the rule's own named cloudtrail_events, which a read of that name would mean."""
     entries = node.get("cte_map", {}).get("map", []) if isinstance(node.get("cte_map"), dict) else []
     return any(str(entry.get("key", "")).lower() == RELATION for entry in entries)
-
-
-def _nodes(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, dict):
-        yield value
-        for item in value.values():
-            yield from _nodes(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _nodes(item)
