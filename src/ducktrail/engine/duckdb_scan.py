@@ -237,12 +237,13 @@ class DuckDBEngine:
                 f" to_json(alert) FROM (SELECT {_iso_timestamps(columns[rule.key][1])}"
                 f" FROM (\n{strip_sql(rule.sql)}\n) AS rule_output) AS alert"
             )
+        read = self._columns_read(rules, with_time=bool(window)) if relation == "cloudtrail_events" else None
         if relation == "cloudtrail_events" and self._source == "cloudtrail":
-            self._read_only_fields_for(rules, with_time=bool(window))
+            self._read_only_fields_for(read)
         if hooked:
             self._reads.reset()  # type: ignore[union-attr]
-        shares = self._shares(rules, with_time=bool(window)) if hooked and relation == "cloudtrail_events" else None
-        with shares if shares is not None else contextlib.nullcontext(relation) as read:
+        shares = self._shares(rules, read) if hooked and relation == "cloudtrail_events" else None
+        with shares if shares is not None else contextlib.nullcontext(relation) as scanned:
             if not per_file_counts:
                 materialized = ""
             elif not hooked or len(rules) > 1 or any(self._may_stop_early(rule) for rule in rules):
@@ -250,7 +251,7 @@ class DuckDBEngine:
             else:
                 materialized = "NOT MATERIALIZED "
             query = (
-                f"WITH ducktrail_scanned AS {materialized}(FROM {read}),\n"
+                f"WITH ducktrail_scanned AS {materialized}(FROM {scanned}),\n"
                 f"cloudtrail_events AS {'NOT MATERIALIZED ' if materialized else ''}(FROM ducktrail_scanned"
                 f"{' WHERE ' + ' AND '.join(window) if window else ''})\n" + "\nUNION ALL\n".join(parts)
             )
@@ -287,27 +288,22 @@ class DuckDBEngine:
             counts = counter.file_counts()
         return counts
 
-    def _shares(self, rules: list[RuleQuery], *, with_time: bool) -> Any:
+    def _shares(self, rules: list[RuleQuery], columns: frozenset[str] | None) -> Any:
         """The read split across threads (engine/split_read.py), as a context manager yielding
         the relation to scan; None when one query must read the files: one thread or one file,
         or a rule that may use rows no row filter describes (engine/row_filter.py)."""
-        from ducktrail.engine import read_fields, row_filter, split_read
+        from ducktrail.engine import row_filter, split_read
 
         (threads,) = self.con.execute("SELECT current_setting('threads')").fetchone()
         shares = min(int(threads), len(self._files))
         if shares < 2 or not self.split_reads:
             return None
-        trees = [json.loads(self._serialized(rule)) for rule in rules]
-        predicate = row_filter.row_filter(trees)
+        predicate = row_filter.row_filter([json.loads(self._serialized(rule)) for rule in rules])
         if predicate is None:
             return None
         # Only the columns the rules use: a rule whose filter keeps most events then copies less.
-        used = [read_fields.columns_used(tree) for tree in trees]
-        columns = "*"
-        if all(names is not None for names in used):
-            names = set().union(*used) | ({"event_time"} if with_time else set())  # type: ignore[arg-type]
-            columns = ", ".join(sorted(names)) or "source_file"
-        template = json.loads(self._parse_tree(f"SELECT {columns} FROM cloudtrail_events"))
+        selected = "*" if columns is None else ", ".join(sorted(columns)) or "source_file"
+        template = json.loads(self._parse_tree(f"SELECT {selected} FROM cloudtrail_events"))
         template["statements"][0]["node"]["where_clause"] = predicate
         (select_sql,) = self.con.execute("SELECT json_deserialize_sql(?::JSON)", [json.dumps(template)]).fetchone()
         return split_read.read_in_shares(self.con, self._files, select_sql, shares)
@@ -317,18 +313,22 @@ class DuckDBEngine:
         """The CloudTrail fields the last scan read (engine/read_fields.py); None: all of them."""
         return self._read_fields
 
-    def _read_only_fields_for(self, rules: list[RuleQuery], *, with_time: bool) -> None:
+    def _columns_read(self, rules: list[RuleQuery], *, with_time: bool) -> frozenset[str] | None:
+        """The cloudtrail_events columns the rules (and a time window) use; None: any of them."""
         from ducktrail.engine import read_fields
 
         columns: set[str] = {"event_time"} if with_time else set()
         for rule in rules:
             used = read_fields.columns_used(json.loads(self._serialized(rule)))
             if used is None:
-                fields = None
-                break
+                return None
             columns |= used
-        else:
-            fields = read_fields.fields_for(frozenset(columns))
+        return frozenset(columns)
+
+    def _read_only_fields_for(self, columns: frozenset[str] | None) -> None:
+        from ducktrail.engine import read_fields
+
+        fields = None if columns is None else read_fields.fields_for(columns)
         if fields == self._read_fields:
             return
         if self._value_type is None:
