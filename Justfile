@@ -53,7 +53,7 @@ golden:
     DUCKTRAIL_UPDATE_GOLDEN=1 python -m pytest -q tests/test_transpile.py
     git diff --stat tests/golden
 
-# Benchmark cold scan, zcat floor, Python loop, ingest and --db at 500k and 5M events (not a test)
+# Benchmark cold scan, zcat floor, bare DuckDB readers, Python loop, ingest and --db at 500k and 5M events, or `--data PATH` trees (not a test)
 bench *args:
     python benchmarks/run.py {{ args }}
 

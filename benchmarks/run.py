@@ -2,9 +2,11 @@
 repeat scans of the database, start-up, time growth and peak memory, measured in one run.
 
     python benchmarks/run.py [--sizes 500000,5000000] [--seed 20261128] [--repeat 5]
+    python benchmarks/run.py --data PATH [--data PATH ...]     # trees you already have
 
 Data is generated under benchmarks/data/ (see generate.py; the same seed and size give the same
-files) and reused by later runs. Every command is timed as a whole process, best of --repeat
+files) and reused by later runs; --data times existing CloudTrail trees instead, such as data
+generated independently of generate.py. Every command is timed as a whole process, best of --repeat
 runs (one run for the slow Python loop); peak memory is the process's maximum RSS. The zcat
 floor, DuckDB's bare reader and the cold scan run in alternating rounds, so that drift in the
 machine's speed hits them alike.
@@ -26,6 +28,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from generate import DEFAULT_SEED, generate  # noqa: E402
+from reader_floor import ONE_FIELD, rule_read_type  # noqa: E402
+
+from ducktrail.inputs.discover import discover  # noqa: E402
 
 CORES = os.cpu_count() or 1
 BIN = Path(sys.executable).parent
@@ -54,27 +59,15 @@ def timed(command: list[str], *, stdout=subprocess.DEVNULL, repeat: int = 1) -> 
 
 
 def zcat_floor(files: list[str]) -> float:
-    """Decompressing every file to /dev/null with one zcat per core: the floor for any reader."""
+    """Decompressing every file to /dev/null with one zcat per core: the floor for any reader
+    (-f: a plain .json file in a --data tree is copied as it is)."""
     chunks = [files[i::CORES] for i in range(CORES)]
     start = time.perf_counter()
-    workers = [subprocess.Popen(["zcat", *chunk], stdout=subprocess.DEVNULL) for chunk in chunks if chunk]
+    workers = [subprocess.Popen(["zcat", "-f", *chunk], stdout=subprocess.DEVNULL) for chunk in chunks if chunk]
     for worker in workers:
         if worker.wait() != 0:
             raise SystemExit("zcat failed")
     return time.perf_counter() - start
-
-
-# The least a DuckDB-based reader in a Python process can do with these files: start Python,
-# import DuckDB, decompress and parse every file, and take one field of each event, with the
-# read_json options the scan uses for one-line S3 deliveries (engine/duckdb_scan.py, BY_LINE).
-DUCKDB_READ_FLOOR = """
-import sys, duckdb
-files = sys.argv[1:]
-duckdb.connect().execute(
-    "SELECT count(*) FROM (SELECT unnest(value.Records).eventName FROM read_json(?, "
-    "columns = {'value': 'STRUCT(Records STRUCT(eventName VARCHAR)[])'}, records = false, "
-    "format = 'newline_delimited', maximum_object_size = 33554432))", [files]).fetchall()
-"""
 
 
 def side_by_side(zcat_files: list[str], commands: dict[str, list[str]], repeat: int) -> dict[str, tuple]:
@@ -105,18 +98,26 @@ def alert_keys(payload: bytes) -> list[tuple]:
     return [(a["user_identity_arn"], a["caller_account"], a["function_account"], a["invocation_count"]) for a in alerts]
 
 
-def bench_size(events: int, seed: int, repeat: int, python_loop: bool, settings: list[str]) -> dict:
-    folder = data_for(events, seed)
-    files = sorted(str(p) for p in folder.rglob("*.json.gz") if "CloudTrail" in p.parts)
+def bench_tree(folder: Path, repeat: int, python_loop: int, settings: list[str]) -> dict:
+    # The files the scan reads (not digests, not other folders beside CloudTrail/), for zcat and
+    # the bare readers alike.
+    found = discover([str(folder)], keep_going=True)
+    files = list(found.files)
+    if found.unreadable or not files:
+        raise SystemExit(f"{found.unreadable[0] if found.unreadable else f'no CloudTrail files under {folder}'}")
     size = sum(os.path.getsize(f) for f in files)
-    result: dict = {"events": events, "files": len(files), "gzip_mb": round(size / 1e6, 1)}
+    result: dict = {"data": str(folder), "files": len(files), "gzip_mb": round(size / 1e6, 1)}
     scan = [*DUCKTRAIL, "scan", str(folder), "-f", "json", "-q", *settings]
-    floor = [sys.executable, "-c", DUCKDB_READ_FLOOR, *files]
-    runs = side_by_side(files, {"scan": scan, "duckdb_floor": floor}, repeat)
+    reader = [sys.executable, str(HERE / "reader_floor.py")]
+    one_field = [*reader, ONE_FIELD, *files]
+    rule_fields = [*reader, rule_read_type(files[0]), *files]
+    runs = side_by_side(files, {"scan": scan, "duckdb_floor": one_field, "duckdb_fields": rule_fields}, repeat)
+    result["events"] = int(runs["duckdb_floor"][2])
     result["zcat_s"] = runs["zcat"][0]
     result["duckdb_floor_s"] = runs["duckdb_floor"][0]
+    result["duckdb_fields_s"] = runs["duckdb_fields"][0]
     result["scan_s"], result["scan_rss_mb"], scanned = runs["scan"]
-    if python_loop:
+    if result["events"] <= python_loop:
         loop = [sys.executable, str(HERE / "python_loop.py"), str(folder)]
         result["python_s"], result["python_rss_mb"], looped = timed(loop, stdout=None)
         result["python_agrees"] = alert_keys(looped) == alert_keys(scanned)
@@ -164,10 +165,11 @@ def report(results: list[dict], start: dict, settings: dict) -> None:
     )
     for r in results:
         ev = r["events"]
-        print(f"\n{ev:,} events in {r['files']} files ({r['gzip_mb']} MB gzipped); {r['alerts']} alerts")
+        print(f"\n{ev:,} events in {r['files']} files ({r['gzip_mb']} MB gzipped, {r['data']}); {r['alerts']} alerts")
         rows = [
             ("parallel zcat (floor)", r["zcat_s"], None),
             ("DuckDB read_json, one field (floor)", r["duckdb_floor_s"], None),
+            ("DuckDB read_json, the rule's fields", r["duckdb_fields_s"], None),
             ("ducktrail scan (cold)", r["scan_s"], r["scan_rss_mb"]),
         ]
         if "python_s" in r:
@@ -182,7 +184,8 @@ def report(results: list[dict], start: dict, settings: dict) -> None:
             print(f"  {name:40s} {seconds:8.2f} s {ev / seconds:14,.0f} events/s {memory}")
         print(
             f"  scan / zcat floor: {r['scan_s'] / r['zcat_s']:.2f}x (target <= 1.3x);"
-            f" DuckDB's reader alone: {r['duckdb_floor_s'] / r['zcat_s']:.2f}x"
+            f" DuckDB's reader alone: {r['duckdb_floor_s'] / r['zcat_s']:.2f}x with one field,"
+            f" {r['duckdb_fields_s'] / r['zcat_s']:.2f}x with the rule's fields"
         )
         if "python_s" in r:
             speedup = r["python_s"] / r["scan_s"]
@@ -216,16 +219,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="500000,5000000")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--data", action="append", type=Path, help="time this CloudTrail tree instead (repeatable)")
     parser.add_argument("--python-loop-max", type=int, default=500_000, help="skip the slow loop above this size")
     parser.add_argument("--threads", type=int, default=CORES)
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     settings = ["--threads", str(args.threads)]
     compile_ducktrail()
-    results = [
-        bench_size(int(n), args.seed, args.repeat, int(n) <= args.python_loop_max, settings)
-        for n in args.sizes.split(",")
-    ]
+    trees = args.data or [data_for(int(n), args.seed) for n in args.sizes.split(",")]
+    results = [bench_tree(tree, args.repeat, args.python_loop_max, settings) for tree in trees]
     start = startup(args.repeat)
     duck = duckdb_settings(args.threads)
     report(results, start, duck)
