@@ -98,13 +98,15 @@ def alert_keys(payload: bytes) -> list[tuple]:
     return [(a["user_identity_arn"], a["caller_account"], a["function_account"], a["invocation_count"]) for a in alerts]
 
 
-def bench_tree(folder: Path, repeat: int, python_loop: int, settings: list[str]) -> dict:
+def bench_tree(folder: Path, repeat: int, python_loop_max: int, settings: list[str]) -> dict:
     # The files the scan reads (not digests, not other folders beside CloudTrail/), for zcat and
     # the bare readers alike.
     found = discover([str(folder)], keep_going=True)
     files = list(found.files)
-    if found.unreadable or not files:
-        raise SystemExit(f"{found.unreadable[0] if found.unreadable else f'no CloudTrail files under {folder}'}")
+    if found.unreadable:
+        raise SystemExit(str(found.unreadable[0]))
+    if not files:
+        raise SystemExit(f"no CloudTrail files under {folder}")
     size = sum(os.path.getsize(f) for f in files)
     result: dict = {"data": str(folder), "files": len(files), "gzip_mb": round(size / 1e6, 1)}
     scan = [*DUCKTRAIL, "scan", str(folder), "-f", "json", "-q", *settings]
@@ -117,7 +119,7 @@ def bench_tree(folder: Path, repeat: int, python_loop: int, settings: list[str])
     result["duckdb_floor_s"] = runs["duckdb_floor"][0]
     result["duckdb_fields_s"] = runs["duckdb_fields"][0]
     result["scan_s"], result["scan_rss_mb"], scanned = runs["scan"]
-    if result["events"] <= python_loop:
+    if result["events"] <= python_loop_max:
         loop = [sys.executable, str(HERE / "python_loop.py"), str(folder)]
         result["python_s"], result["python_rss_mb"], looped = timed(loop, stdout=None)
         result["python_agrees"] = alert_keys(looped) == alert_keys(scanned)
