@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from ducktrail.cli import app
 from ducktrail.ingest import ingest
-from tests.support import FIXTURES, rule_columns, scan_paths
+from tests.support import FIXTURES, invoke, rule_columns, scan_paths, write_trail_file
 
 EXPECTED = json.loads((FIXTURES / "AWSLogs.expected.json").read_text())["alerts"]
 
@@ -55,6 +55,50 @@ def test_ingest_is_incremental_by_path_size_and_modification_time(tree, tmp_path
     changed = ingest([str(tree)], db)
     assert (changed.files_ingested, changed.events_ingested, changed.files_unchanged) == (1, 1, 3)
     assert changed.events_total == 16  # the file's old events were replaced, not kept beside the new
+
+
+@pytest.mark.parametrize("duckdb_can_log", [True, False])
+def test_ingest_counts_each_file_and_keeps_only_events(tree, tmp_path, monkeypatch, duckdb_can_log):
+    import duckdb
+
+    from ducktrail.engine.duckdb_scan import DuckDBEngine
+
+    mixed = write_trail_file(tree / "mixed.json.gz", [{"note": "not an event"}, invoke(), {"other": 1}, invoke()])
+    if not duckdb_can_log:  # counts then come from a second read of the batch
+        monkeypatch.setattr(DuckDBEngine, "count_reads", lambda self: None)
+    db = str(tmp_path / "trail.duckdb")
+
+    report = ingest([str(tree)], db)
+
+    assert (report.files_ingested, report.events_ingested, report.events_total) == (5, 19, 19)
+    assert [(s.path, s.count, s.first_record) for s in report.skipped_records] == [(str(mixed), 2, 1)]
+    with duckdb.connect(db, read_only=True) as con:
+        stored = con.execute(
+            "SELECT (SELECT count(*) FROM cloudtrail_events WHERE source_file = $mixed),"
+            " (SELECT events FROM ducktrail_ingested_files WHERE path = $mixed)",
+            {"mixed": str(mixed)},
+        ).fetchone()
+    assert stored == (2, 2)
+
+
+def test_ingest_a_file_at_a_time_stores_what_one_batch_does(tree, tmp_path, monkeypatch):
+    import duckdb
+
+    import ducktrail.ingest as ingest_module
+
+    def stored(db):
+        with duckdb.connect(db, read_only=True) as con:
+            return con.execute("FROM cloudtrail_events ORDER BY ALL").fetchall()
+
+    whole = str(tmp_path / "whole.duckdb")
+    assert ingest([str(tree)], whole).files_ingested == 4
+    monkeypatch.setattr(ingest_module, "BATCH_BYTES", 1)
+    steps = []
+    each = str(tmp_path / "each.duckdb")
+    report = ingest([str(tree)], each, progress=lambda done, total, events: steps.append((done, total, events)))
+    assert [(done, total) for done, total, _ in steps] == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert (steps[-1][2], report.events_total) == (17, 17)
+    assert stored(each) == stored(whole)
 
 
 def test_analysts_can_query_the_database_in_duckdb(tree, tmp_path):

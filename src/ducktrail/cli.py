@@ -208,7 +208,7 @@ def ingest(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary line on stderr.")] = False,
     threads: ThreadsOption = None,
     memory_limit: Annotated[
-        str | None, typer.Option(metavar="SIZE", help="DuckDB memory limit, e.g. 2GB (default: 1GB).")
+        str | None, typer.Option(metavar="SIZE", help="DuckDB memory limit, e.g. 2GB (default: 768MB).")
     ] = None,
 ) -> None:
     """Load CloudTrail files into a DuckDB database once; `scan --db` then runs the rules on it.

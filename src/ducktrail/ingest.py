@@ -10,14 +10,19 @@ from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudt
 from ducktrail.engine.duckdb_scan import DuckDBEngine
 from ducktrail.engine.duckdb_store import FileStamp, Store
 from ducktrail.errors import InputError
+from ducktrail.inputs import layout
 from ducktrail.inputs.discover import SkippedFile, discover
 from ducktrail.scan import SkippedRecords
 
-# Files per transaction: progress advances and a failure loses at most one batch's work.
-BATCH_FILES = 64
-# DuckDB keeps written blocks cached up to its memory limit (80% of RAM by default); an ingest
-# needs little of that, so unless told otherwise it stays within this.
-DEFAULT_MEMORY_LIMIT = "1GB"
+# Each transaction (a batch) is sorted in memory before it is stored: up to this much JSON, some
+# 350,000 events, sorts within the default memory limit, whatever the size of the files.
+BATCH_BYTES = 384 << 20
+# And up to this many files: progress advances and a failure loses at most one batch's work.
+BATCH_FILES = 1024
+# DuckDB keeps written blocks cached up to its memory limit (80% of RAM by default), and the
+# process holds somewhat more than that; an ingest needs little of it, so unless told otherwise
+# it stays within this, and its peak RSS under 1 GB.
+DEFAULT_MEMORY_LIMIT = "768MB"
 
 
 @dataclass
@@ -69,8 +74,10 @@ def _load(
             report.files_unchanged += 1
         else:
             pending.append(absolute)
-    for start in range(0, len(pending), BATCH_FILES):
-        batch = pending[start : start + BATCH_FILES]
+    done = 0
+    sizes = [layout.uncompressed_size(path) for path in pending]
+    for batch in batches(pending, sizes, max_bytes=BATCH_BYTES, max_files=BATCH_FILES):
+        done += len(batch)
         counts, batch, problems = read_tolerantly(
             engine, batch, lambda files: store.ingest(files, stamps), keep_going=keep_going
         )
@@ -93,5 +100,22 @@ def _load(
         if rejected:
             store.forget(rejected)
         if progress is not None:
-            progress(min(start + BATCH_FILES, len(pending)), len(pending), report.events_ingested)
+            progress(done, len(pending), report.events_ingested)
     report.files_total, report.events_total = store.totals()
+
+
+def batches(paths: list[str], sizes: list[int], *, max_bytes: int, max_files: int) -> list[list[str]]:
+    """The paths in order, in runs of at most `max_files` files and `max_bytes` bytes (or one file).
+
+    >>> batches(["a", "b", "c", "d", "e"], [4, 5, 2, 12, 1], max_bytes=10, max_files=2)
+    [['a', 'b'], ['c'], ['d'], ['e']]
+    """
+    runs: list[list[str]] = []
+    held = 0
+    for path, size in zip(paths, sizes, strict=True):
+        if not runs or len(runs[-1]) == max_files or held + size > max_bytes:
+            runs.append([])
+            held = 0
+        runs[-1].append(path)
+        held += size
+    return runs

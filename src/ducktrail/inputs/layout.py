@@ -50,6 +50,16 @@ def one_value_per_line(path: str, *, longest_line: int) -> bool:
     return lines_are_values(prefix, complete=at_end)
 
 
+def uncompressed_size(path: str) -> int:
+    """Bytes of JSON a file holds: its size, or for gzip what its trailer records (modulo 4 GiB,
+    of the last member); 0 when it cannot be read, which reading it then reports."""
+    try:
+        with open(path, "rb") as handle:
+            return _uncompressed_size(handle, handle.read(len(GZIP_MAGIC)))
+    except OSError:
+        return 0
+
+
 def _uncompressed_size(handle: BinaryIO, head: bytes) -> int:
     """The file's size, or for gzip the size its trailer records (modulo 4 GiB, last member)."""
     end = handle.seek(0, os.SEEK_END)
