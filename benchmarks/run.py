@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 from generate import DEFAULT_SEED, generate  # noqa: E402
 from reader_floor import ONE_FIELD, rule_read_type  # noqa: E402
 
+from ducktrail.ingest import DEFAULT_MEMORY_LIMIT  # noqa: E402
 from ducktrail.inputs.discover import discover  # noqa: E402
 
 CORES = os.cpu_count() or 1
@@ -153,13 +154,14 @@ def duckdb_settings(threads: int) -> dict:
                 "SELECT name, value FROM duckdb_settings() WHERE name IN ('threads', 'memory_limit')"
             ).fetchall()
         )
-        return {"duckdb": duckdb.__version__, **values}
+    return {"duckdb": duckdb.__version__, **values, "ingest_memory_limit": DEFAULT_MEMORY_LIMIT}
 
 
 def report(results: list[dict], start: dict, settings: dict) -> None:
     print(
         f"machine: {platform.machine()}, {CORES} cores, Python {platform.python_version()}, DuckDB {settings['duckdb']}"
-        f" (threads={settings['threads']}, memory_limit={settings['memory_limit']})"
+        f" (threads={settings['threads']}, memory_limit={settings['memory_limit']};"
+        f" ingest: memory_limit={settings['ingest_memory_limit']})"
     )
     print(
         f"start-up: `ducktrail --help` {start['help_s']:.2f} s,"
