@@ -1,11 +1,13 @@
 """DuckDB's bare reader over CloudTrail files, read as `ducktrail scan` reads them: one
 single-threaded query per core over a share of the files (engine/split_read.py), with the
-read_json options the scan uses for one-line S3 deliveries. It takes one field of every event
+read_json options the scan would use for these files (by line for one-line S3 deliveries and
+NDJSON, the general way for pretty-printed files: engine.duckdb_scan.reading_for, decided by the
+caller so that its look at each file is not timed). It takes one field of every event
 (ONE_FIELD: the floor for any DuckDB-based reader) or the fields the bundled rules read
 (rule_read_type(): what the scan's read costs before its view, read hook, filter and CLI), and
 prints how many events it read.
 
-    python benchmarks/reader_floor.py VALUE_TYPE FILE...
+    python benchmarks/reader_floor.py VALUE_TYPE FORMAT FILE...    # FORMAT: reading_for(files).format
 """
 
 from __future__ import annotations
@@ -16,15 +18,19 @@ import threading
 
 from ducktrail.engine import read_fields
 from ducktrail.engine.duckdb_module import duckdb
-from ducktrail.engine.duckdb_scan import BY_LINE, DuckDBEngine, RuleQuery
+from ducktrail.engine.duckdb_scan import BY_LINE, GENERAL, DuckDBEngine, JsonReading, RuleQuery
 from ducktrail.engine.split_read import balanced
 from ducktrail.pack.loader import load_pack
 
-ONE_FIELD = "STRUCT(Records STRUCT(eventName VARCHAR)[])"
+# A top-level eventName too: in NDJSON exports each line is an event, as in the adapter.
+ONE_FIELD = "STRUCT(Records STRUCT(eventName VARCHAR)[], eventName VARCHAR)"
+# Each {"Records": [...]} value gives its records, any other value (an NDJSON line) one event.
 QUERY = (
-    "SELECT count(*) FROM (SELECT unnest(value.Records) FROM read_json($files, columns = {'value': $type},"
-    " records = false, format = $format, maximum_object_size = $size))"
+    "SELECT count(*) FROM (SELECT unnest(CASE WHEN value.Records IS NULL THEN [NULL] ELSE value.Records END)"
+    " FROM read_json($files, columns = {'value': $type}, records = false, format = $format,"
+    " maximum_object_size = $size))"
 )
+READINGS = {reading.format: reading for reading in (BY_LINE, GENERAL)}
 
 
 def rule_read_type(sample: str) -> str:
@@ -39,7 +45,7 @@ def rule_read_type(sample: str) -> str:
         return read_fields.read_type(value_type, engine.read_fields) or read_fields.VALUE_TYPE
 
 
-def read(files: list[str], value_type: str) -> int:
+def read(files: list[str], value_type: str, reading: JsonReading) -> int:
     con = duckdb.connect(config={"threads": 1})
     shares = [share for share in balanced(files, os.cpu_count() or 1) if share]
     counts = [0] * len(shares)
@@ -47,7 +53,7 @@ def read(files: list[str], value_type: str) -> int:
 
     def run(index: int) -> None:
         params = {"files": shares[index], "type": value_type}
-        params |= {"format": BY_LINE.format, "size": BY_LINE.maximum_object_size}
+        params |= {"format": reading.format, "size": reading.maximum_object_size}
         try:
             counts[index] = con.cursor().execute(QUERY, params).fetchone()[0]
         except duckdb.Error as exc:
@@ -64,7 +70,8 @@ def read(files: list[str], value_type: str) -> int:
 
 
 def main() -> None:
-    print(read(sys.argv[2:], sys.argv[1]))
+    value_type, json_format, *files = sys.argv[1:]
+    print(read(files, value_type, READINGS[json_format]))
 
 
 if __name__ == "__main__":

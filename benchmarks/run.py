@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE))
 from generate import DEFAULT_SEED, generate  # noqa: E402
 from reader_floor import ONE_FIELD, rule_read_type  # noqa: E402
 
+from ducktrail.engine.duckdb_scan import reading_for  # noqa: E402
 from ducktrail.ingest import DEFAULT_MEMORY_LIMIT  # noqa: E402
 from ducktrail.inputs.discover import discover  # noqa: E402
 
@@ -112,8 +113,9 @@ def bench_tree(folder: Path, repeat: int, python_loop_max: int, settings: list[s
     result: dict = {"data": str(folder), "files": len(files), "gzip_mb": round(size / 1e6, 1)}
     scan = [*DUCKTRAIL, "scan", str(folder), "-f", "json", "-q", *settings]
     reader = [sys.executable, str(HERE / "reader_floor.py")]
-    one_field = [*reader, ONE_FIELD, *files]
-    rule_fields = [*reader, rule_read_type(files[0]), *files]
+    json_format = reading_for(files).format  # decided here, so that its look at each file is not timed
+    one_field = [*reader, ONE_FIELD, json_format, *files]
+    rule_fields = [*reader, rule_read_type(files[0]), json_format, *files]
     runs = side_by_side(files, {"scan": scan, "duckdb_floor": one_field, "duckdb_fields": rule_fields}, repeat)
     result["events"] = int(runs["duckdb_floor"][2])
     result["zcat_s"] = runs["zcat"][0]

@@ -10,7 +10,7 @@ import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
-from tests.support import REPO, rule_columns, scan_paths
+from tests.support import REPO, invoke, rule_columns, scan_paths, write_ndjson, write_trail_file
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 
@@ -18,6 +18,7 @@ import generate  # noqa: E402
 import python_loop  # noqa: E402
 import reader_floor  # noqa: E402
 
+from ducktrail.engine.duckdb_scan import BY_LINE, GENERAL, reading_for  # noqa: E402
 from ducktrail.inputs.discover import discover  # noqa: E402
 
 
@@ -52,5 +53,15 @@ def test_bare_readers_read_every_event_with_the_scans_fields(tmp_path):
     for field in ("eventSource", "userIdentity", "requestParameters", "resources", "eventID"):
         assert f'"{field}"' in rule_fields
     assert '"sharedEventID"' not in rule_fields and '"awsRegion"' not in rule_fields
-    assert reader_floor.read(files, rule_fields) == 15_000
-    assert reader_floor.read(files, reader_floor.ONE_FIELD) == 15_000
+    assert reader_floor.read(files, rule_fields, BY_LINE) == 15_000
+    assert reader_floor.read(files, reader_floor.ONE_FIELD, BY_LINE) == 15_000
+
+
+def test_bare_readers_read_pretty_printed_files_and_exports_as_the_scan_would(tmp_path):
+    events = [invoke(event_id=f"e-{n}") for n in range(7)]
+    pretty = write_trail_file(tmp_path / "pretty.json.gz", events[:4], indent=2)
+    export = write_ndjson(tmp_path / "export.ndjson", events[4:])
+    assert reading_for([str(pretty)]) == GENERAL and reading_for([str(export)]) == BY_LINE
+    files = [str(pretty), str(export)]
+    for value_type in (reader_floor.ONE_FIELD, reader_floor.rule_read_type(str(pretty))):
+        assert reader_floor.read(files, value_type, reading_for(files)) == 7

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,16 @@ GENERAL = JsonReading("unstructured", 64 << 20)
 # Files of one JSON value per line (S3 deliveries, exports): a scan 5-10% faster. The smaller
 # buffer matters too: with 64 MiB buffers the read spends the gain on page faults.
 BY_LINE = JsonReading("newline_delimited", 32 << 20)
+
+
+def reading_for(files: Iterable[str], by_line: Callable[[str], bool] | None = None) -> JsonReading:
+    """BY_LINE when every file holds one JSON value per line (inputs/layout.py), else GENERAL;
+    `by_line` answers that for one file (the default looks at its first kilobytes)."""
+    return BY_LINE if all(map(by_line or _one_value_per_line, files)) else GENERAL
+
+
+def _one_value_per_line(path: str) -> bool:
+    return layout.one_value_per_line(path, longest_line=BY_LINE.maximum_object_size)
 
 
 # Marks in DuckDB's serialized parse tree of a query that may end its read of the input early.
@@ -143,7 +154,7 @@ class DuckDBEngine:
         # The adapter's view binds read_json when it is created, so the variable comes first.
         self.con.execute("SET VARIABLE ducktrail_files = ?", [files])
         self._files = list(files)
-        self._use_reading(BY_LINE if self._by_line_allowed and all(map(self._by_line, files)) else GENERAL)
+        self._use_reading(reading_for(files, self._by_line) if self._by_line_allowed else GENERAL)
         if not self._adapter_loaded:
             self.con.execute(self._adapter_sql)
             self._adapter_loaded = True
@@ -164,7 +175,7 @@ class DuckDBEngine:
 
     def _by_line(self, path: str) -> bool:
         if path not in self._one_value_per_line:
-            self._one_value_per_line[path] = layout.one_value_per_line(path, longest_line=BY_LINE.maximum_object_size)
+            self._one_value_per_line[path] = _one_value_per_line(path)
         return self._one_value_per_line[path]
 
     def _use_reading(self, reading: JsonReading) -> None:
