@@ -94,10 +94,17 @@ def test_ingest_a_file_at_a_time_stores_what_one_batch_does(tree, tmp_path, monk
     assert ingest([str(tree)], whole).files_ingested == 4
     monkeypatch.setattr(ingest_module, "BATCH_BYTES", 1)
     steps = []
+
+    class RecordedTally(ingest_module.Tally):
+        def stored(self, files: int, events: int) -> None:
+            super().stored(files, events)
+            steps.append(self.so_far())
+
+    monkeypatch.setattr(ingest_module, "Tally", RecordedTally)
     each = str(tmp_path / "each.duckdb")
-    report = ingest([str(tree)], each, progress=lambda done, total, events: steps.append((done, total, events)))
-    assert [(done, total) for done, total, _ in steps] == [(1, 4), (2, 4), (3, 4), (4, 4)]
-    assert (steps[-1][2], report.events_total) == (17, 17)
+    report = ingest([str(tree)], each)
+    assert [done.files for done in steps] == [1, 2, 3, 4]
+    assert (steps[-1].events, report.events_total) == (17, 17)
     assert stored(each) == stored(whole)
 
 

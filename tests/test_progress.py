@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from ducktrail.cli import app
 from ducktrail.engine.duckdb_scan import DuckDBEngine, RuleQuery
 from ducktrail.engine.read_counter import ReadCounts, count_reads
+from ducktrail.ingest import Tally, ingest
 from ducktrail.pack.loader import load_pack
 from ducktrail.report.progress import ProgressLine
 from ducktrail.scan import scan
@@ -24,14 +25,20 @@ class Terminal(io.StringIO):
         return True
 
 
+def shown_until(terminal: Terminal, text: str) -> None:
+    deadline = time.monotonic() + 10
+    while text not in terminal.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_ingest_progress_shows_files_and_events_per_second_on_a_terminal():
     terminal = Terminal()
-    line = ProgressLine(enabled=True, stream=terminal)
-    line.files(3, 10, 15_000)
-    line.clear()
+    stop = ProgressLine(enabled=True, stream=terminal).watch(lambda: ReadCounts(3, 15_000), 10, verb="ingest")
+    shown_until(terminal, "ingest:")
+    stop()
     text = terminal.getvalue()
-    assert "ingest: 3/10 files, 15,000 events," in text and "events/s" in text
-    assert text.endswith("\r")
+    assert "ingest: 3/10 files, 15,000 events," in text and "events/s" in text, text
+    assert text.endswith("\r"), text
 
 
 def test_scan_progress_shows_files_events_and_rate_until_stopped():
@@ -40,10 +47,8 @@ def test_scan_progress_shows_files_events_and_rate_until_stopped():
     con = duckdb.connect()
     counter = count_reads(con)
     con.execute("SELECT ducktrail_value_read(f, 5000, 0) FROM (VALUES ('a.json.gz'), ('b.json.gz')) AS v(f)")
-    stop = line.watch(counter, total_files=10)
-    deadline = time.monotonic() + 10
-    while "scan:" not in terminal.getvalue() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    stop = line.watch(counter.snapshot, total_files=10)
+    shown_until(terminal, "scan:")
     stop()
     shown = terminal.getvalue()
     assert "scan: 2/10 files, 10,000 events, " in shown and "events/s" in shown, shown
@@ -86,15 +91,40 @@ def test_a_scan_on_a_terminal_shows_its_progress_and_finds_the_same_alerts():
     assert terminal.getvalue().strip() == "", "the line is cleared when the scan ends"
 
 
+def test_ingest_progress_counts_the_batch_being_read_and_each_stored_batch_once(tmp_path):
+    files = [str(write_trail_file(tmp_path / f"{n}.json.gz", events(n + 1))) for n in range(3)]
+    with DuckDBEngine() as engine:
+        tally = Tally(engine)
+        engine.use_files(files[:2])
+        assert tally.so_far() == ReadCounts(0, 0)
+        assert engine.count_reads() is not None, "this DuckDB cannot log"
+        engine.con.execute("SELECT count(*) FROM cloudtrail_events").fetchall()
+        assert tally.so_far() == ReadCounts(2, 1 + 2), "the batch being read"
+        tally.stored(2, 3)
+        assert tally.so_far() == ReadCounts(2, 3), "a stored batch leaves the hook's count"
+        engine.use_files(files[2:])
+        engine.con.execute("SELECT count(*) FROM cloudtrail_events").fetchall()
+        assert tally.so_far() == ReadCounts(3, 3 + 3)
+
+
+def test_an_ingest_on_a_terminal_clears_its_progress_line(tmp_path):
+    terminal = Terminal()
+    report = ingest(
+        [str(FIXTURES / "AWSLogs")], str(tmp_path / "t.duckdb"), progress=ProgressLine(enabled=True, stream=terminal)
+    )
+    assert report.files_ingested > 0
+    assert terminal.getvalue().strip() == "", "the line is cleared when the ingest ends"
+
+
 def events(count: int) -> list[dict]:
     return [invoke(event_id=f"e-{n}") for n in range(count)]
 
 
 def test_nothing_is_shown_off_a_terminal_or_when_disabled():
     pipe = io.StringIO()
-    ProgressLine(enabled=True, stream=pipe).files(1, 2, 3)
+    ProgressLine(enabled=True, stream=pipe).show("scan: 1/2 files")
     quiet = Terminal()
-    ProgressLine(enabled=False, stream=quiet).files(1, 2, 3)
+    ProgressLine(enabled=False, stream=quiet).show("scan: 1/2 files")
     assert pipe.getvalue() == "" and quiet.getvalue() == ""
 
 

@@ -220,7 +220,6 @@ def ingest(
     from ducktrail.report.progress import ProgressLine
     from ducktrail.report.summary import ingest_line, warnings
 
-    progress = ProgressLine(enabled=not quiet)
     try:
         report = load(
             paths,
@@ -229,12 +228,10 @@ def ingest(
             keep_going=keep_going,
             threads=threads,
             memory_limit=memory_limit,
-            progress=progress.files,
+            progress=ProgressLine(enabled=not quiet),
         )
     except DucktrailError as error:
-        progress.clear()
         fail(error)
-    progress.clear()
     for line in warnings(report):
         typer.echo(line, err=True)
     if not quiet:

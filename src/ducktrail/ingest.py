@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import threading
 from dataclasses import dataclass, field
 
 from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
 from ducktrail.engine.duckdb_scan import DuckDBEngine
 from ducktrail.engine.duckdb_store import FileStamp, Store
+from ducktrail.engine.read_counter import ReadCounts
 from ducktrail.errors import InputError
 from ducktrail.inputs import layout
 from ducktrail.inputs.discover import SkippedFile, discover
+from ducktrail.report.progress import ProgressLine
 from ducktrail.scan import SkippedRecords
 
 # Each transaction (a batch) is sorted in memory before it is stored: up to this much JSON, some
@@ -38,7 +40,32 @@ class IngestReport:
     events_total: int = 0
 
 
-Progress = Callable[[int, int, int], None]  # (files done, files to do, events so far)
+class Tally:
+    """Files done and events stored by the batches so far, plus what the read hook has counted
+    of the batch being read: the progress line moves while a batch is read, not once per batch
+    (a batch can take seconds). Without the hook it moves per batch."""
+
+    def __init__(self, engine: DuckDBEngine) -> None:
+        self._engine = engine
+        # A stored batch leaves the hook's log and enters the totals at once, never counted twice.
+        self._lock = threading.Lock()
+        self._files = 0
+        self._events = 0
+
+    def stored(self, files: int, events: int) -> None:
+        with self._lock:
+            self._files += files
+            self._events += events
+            counter = self._engine.reads
+            if counter is not None:
+                counter.reset()
+
+    def so_far(self) -> ReadCounts:
+        """Callable from any thread, also while a batch is read."""
+        with self._lock:
+            counter = self._engine.reads
+            reading = counter.snapshot() if counter is not None else ReadCounts(0, 0)
+            return ReadCounts(self._files + reading.files, self._events + reading.events)
 
 
 def ingest(
@@ -49,7 +76,7 @@ def ingest(
     keep_going: bool = False,
     threads: int | None = None,
     memory_limit: str | None = None,
-    progress: Progress | None = None,
+    progress: ProgressLine | None = None,
 ) -> IngestReport:
     """Ingest new and changed files (by path, size and modification time) into `database`."""
     found = discover(paths, keep_going=keep_going)
@@ -60,7 +87,7 @@ def ingest(
 
 
 def _load(
-    store: Store, files: tuple[str, ...], report: IngestReport, keep_going: bool, progress: Progress | None
+    store: Store, files: tuple[str, ...], report: IngestReport, keep_going: bool, progress: ProgressLine | None
 ) -> None:
     engine = store.engine
     known = store.known_files()
@@ -74,10 +101,29 @@ def _load(
             report.files_unchanged += 1
         else:
             pending.append(absolute)
-    done = 0
+    tally = Tally(engine)
+    stop_watching = (
+        progress.watch(tally.so_far, len(pending), verb="ingest") if progress is not None and pending else lambda: None
+    )
+    try:
+        _load_batches(store, pending, stamps, report, keep_going, tally)
+    finally:
+        stop_watching()
+    report.files_total, report.events_total = store.totals()
+
+
+def _load_batches(
+    store: Store,
+    pending: list[str],
+    stamps: dict[str, FileStamp],
+    report: IngestReport,
+    keep_going: bool,
+    tally: Tally,
+) -> None:
+    engine = store.engine
     sizes = [layout.uncompressed_size(path) for path in pending]
     for batch in batches(pending, sizes, max_bytes=BATCH_BYTES, max_files=BATCH_FILES):
-        done += len(batch)
+        files_done, events_before = len(batch), report.events_ingested
         counts, batch, problems = read_tolerantly(
             engine, batch, lambda files: store.ingest(files, stamps), keep_going=keep_going
         )
@@ -99,9 +145,7 @@ def _load(
                     report.skipped_records.append(SkippedRecords(path, count.unrecognized, first_unrecognized(path)))
         if rejected:
             store.forget(rejected)
-        if progress is not None:
-            progress(done, len(pending), report.events_ingested)
-    report.files_total, report.events_total = store.totals()
+        tally.stored(files_done, report.events_ingested - events_before)
 
 
 def batches(paths: list[str], sizes: list[int], *, max_bytes: int, max_files: int) -> list[list[str]]:

@@ -142,7 +142,8 @@ def _scan_files(
     queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
     engine.use_files(files)  # loads the adapter, whose read hook the counter takes over
     counter = engine.count_reads()
-    stop_watching = progress.watch(counter, len(files)) if progress is not None else (lambda: None)
+    so_far = counter.snapshot if counter is not None else None
+    stop_watching = progress.watch(so_far, len(files)) if progress is not None else (lambda: None)
     try:
         result, files, problems = read_tolerantly(
             engine, files, lambda _: engine.run(queries, since, until), keep_going=keep_going

@@ -199,6 +199,11 @@ class DuckDBEngine:
                 self._reads = count_reads(self.con)
         return self._reads
 
+    @property
+    def reads(self) -> ReadCounter | None:
+        """The counter count_reads() started, if it did."""
+        return self._reads
+
     def probe(self, path: str) -> None:
         """Read one file through the adapter; raises the engine's error if it cannot be read."""
         self.use_files([path])

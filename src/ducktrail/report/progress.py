@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from ducktrail.engine.read_counter import ReadCounter
+    from ducktrail.engine.read_counter import ReadCounts
 
 
 class ProgressLine:
@@ -39,14 +39,13 @@ class ProgressLine:
     def elapsed(self) -> float:
         return max(time.monotonic() - self.started, 1e-6)
 
-    def files(self, done: int, total: int, events: int) -> None:
-        """Ingest: exact files and events so far."""
-        self.show(f"ingest: {done}/{total} files, {events:,} events, {events / self.elapsed():,.0f} events/s")
+    def watch(
+        self, so_far: Callable[[], ReadCounts] | None, total_files: int, *, verb: str = "scan"
+    ) -> Callable[[], None]:
+        """Show the files and events read `so_far` from a thread, four times a second; returns
+        the function that stops it and clears the line.
 
-    def watch(self, counter: ReadCounter | None, total_files: int) -> Callable[[], None]:
-        """Scan: show the counter's files and events from a thread; returns the function that stops it.
-
-        Without a counter (an adapter without the read hook) it shows the time elapsed.
+        Without `so_far` (an adapter without the read hook) it shows the time elapsed.
         """
         if not self.enabled:
             return lambda: None
@@ -55,12 +54,12 @@ class ProgressLine:
         def loop() -> None:
             while not stop.wait(0.25):
                 elapsed = self.elapsed()
-                if counter is None:
-                    self.show(f"scan: {total_files} files, {elapsed:,.0f} s")
+                if so_far is None:
+                    self.show(f"{verb}: {total_files} files, {elapsed:,.0f} s")
                     continue
-                done = counter.snapshot()
+                done = so_far()
                 self.show(
-                    f"scan: {done.files}/{total_files} files, {done.events:,} events, "
+                    f"{verb}: {done.files}/{total_files} files, {done.events:,} events, "
                     f"{done.events / elapsed:,.0f} events/s"
                 )
 
