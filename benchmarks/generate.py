@@ -238,11 +238,15 @@ def generate(out: str, events: int, seed: int = DEFAULT_SEED, jobs: int | None =
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out")
-    parser.add_argument("--events", type=int, default=500_000)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--jobs", type=int, default=None)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser.add_argument("out", help="folder to write the AWSLogs/ tree into")
+    parser.add_argument(
+        "--events", type=int, default=500_000, help=f"events in all, {EVENTS_PER_FILE:,} per file (%(default)s)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="the same seed and size give the same files (%(default)s)"
+    )
+    parser.add_argument("--jobs", type=int, default=None, help="processes writing files (default: one per core)")
     args = parser.parse_args()
     files = generate(args.out, args.events, args.seed, args.jobs)
     print(f"wrote {len(files)} files, {len(files) * EVENTS_PER_FILE} events under {args.out}")

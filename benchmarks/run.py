@@ -221,14 +221,24 @@ def compile_ducktrail() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="500000,5000000")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--data", action="append", type=Path, help="time this CloudTrail tree instead (repeatable)")
-    parser.add_argument("--python-loop-max", type=int, default=500_000, help="skip the slow loop above this size")
-    parser.add_argument("--threads", type=int, default=CORES)
-    parser.add_argument("--json", help="also write the figures to this file")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0].replace("\n", " "))
+    parser.add_argument(
+        "--sizes", default="500000,5000000", help="events per generated tree, comma-separated (%(default)s)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="the generator's seed (%(default)s; see generate.py)"
+    )
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each timed command, best reported (%(default)s)")
+    parser.add_argument(
+        "--data", action="append", type=Path, metavar="PATH", help="time this CloudTrail tree instead (repeatable)"
+    )
+    parser.add_argument(
+        "--python-loop-max", type=int, default=500_000, help="skip the slow loop above this size (%(default)s)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=CORES, help="DuckDB threads for scan and ingest (%(default)s: the cores)"
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the figures to this file")
     args = parser.parse_args()
     settings = ["--threads", str(args.threads)]
     compile_ducktrail()
