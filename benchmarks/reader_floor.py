@@ -19,6 +19,7 @@ import threading
 from ducktrail.engine import read_fields
 from ducktrail.engine.duckdb_module import duckdb
 from ducktrail.engine.duckdb_scan import BY_LINE, GENERAL, DuckDBEngine, JsonReading, RuleQuery
+from ducktrail.engine.literal_paths import literals
 from ducktrail.engine.split_read import balanced
 from ducktrail.pack.loader import load_pack
 
@@ -52,7 +53,7 @@ def read(files: list[str], value_type: str, reading: JsonReading) -> int:
     errors: list[BaseException] = []
 
     def run(index: int) -> None:
-        params = {"files": shares[index], "type": value_type}
+        params = {"files": literals(shares[index]), "type": value_type}
         params |= {"format": reading.format, "size": reading.maximum_object_size}
         try:
             counts[index] = con.cursor().execute(QUERY, params).fetchone()[0]

@@ -191,3 +191,99 @@ def test_time_bounds_apply_to_database_scans(tree, tmp_path):
     assert from_db.exit_code == 0, from_db.output
     assert json.loads(from_db.stdout) == json.loads(from_files.stdout)
     assert [a["caller_account"] for a in json.loads(from_db.stdout)] == ["777788889999"]
+
+
+def stored_counts(db) -> tuple[int, int, int]:
+    """(events stored, files listed, events the file list records)."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        (events,) = con.execute("SELECT count(*) FROM cloudtrail_events").fetchone()
+        files, listed = con.execute(
+            "SELECT count(*), coalesce(sum(events), 0) FROM ducktrail_ingested_files"
+        ).fetchone()
+    return events, files, listed
+
+
+def invokes(prefix: str, count: int) -> list[dict]:
+    return [invoke(event_id=f"{prefix}-{n}") for n in range(count)]
+
+
+def test_a_file_reached_through_a_symlink_is_stored_once(tmp_path):
+    write_trail_file(tmp_path / "a" / "x.json", invokes("e", 5))
+    (tmp_path / "link").symlink_to(tmp_path / "a")
+    db = tmp_path / "trail.duckdb"
+    ingest([str(tmp_path / "a" / "x.json")], str(db))
+    again = ingest([str(tmp_path / "link" / "x.json")], str(db))
+    assert (again.files_ingested, again.files_unchanged) == (0, 1)
+    assert stored_counts(db) == (5, 1, 5)
+
+
+def test_a_file_with_glob_characters_in_its_name_stores_its_own_events(tmp_path):
+    for folder, count in (("case [1]", 2), ("case 1", 5)):  # as a pattern, "case [1]" matches "case 1"
+        write_trail_file(tmp_path / folder / "x.json", invokes(folder, count))
+    report = ingest([str(tmp_path / "case [1]")], str(tmp_path / "trail.duckdb"))
+    assert (report.files_ingested, report.events_ingested) == (1, 2)
+    assert stored_counts(tmp_path / "trail.duckdb") == (2, 1, 2)
+
+
+def test_a_stored_file_emptied_since_no_longer_contributes_events(tmp_path):
+    write_trail_file(tmp_path / "logs" / "a.json", invokes("a", 5))
+    write_trail_file(tmp_path / "logs" / "b.json", invokes("b", 3))
+    db = tmp_path / "trail.duckdb"
+    ingest([str(tmp_path / "logs")], str(db))
+    (tmp_path / "logs" / "a.json").write_bytes(b"")
+    report = ingest([str(tmp_path / "logs")], str(db))
+    assert [(skipped.reason, report.files_unchanged) for skipped in report.skipped_files] == [("empty file", 1)]
+    assert (report.files_total, report.events_total) == (1, 3)
+    assert stored_counts(db) == (3, 1, 3)
+
+
+def test_an_ingest_of_nothing_leaves_a_database_that_scan_db_reads(tmp_path):
+    (tmp_path / "empty").mkdir()
+    db = tmp_path / "trail.duckdb"
+    assert run("ingest", str(tmp_path / "empty"), "--db", str(db), "-q").exit_code == 0
+    result = run("scan", "--db", str(db), "-f", "json")
+    assert (result.exit_code, json.loads(result.stdout)) == (0, []), result.output
+    assert stored_counts(db) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("command", "limit", "code", "message"),
+    [
+        ("scan", "lots", 2, "DuckDB rejected the settings"),
+        ("ingest", "lots", 2, "DuckDB rejected the settings"),
+        ("scan", "1KB", 4, "DuckDB ran out of resources"),  # opening the database
+        ("scan", "2MB", 4, "DuckDB ran out of resources"),  # the rule's query
+    ],
+)
+def test_memory_limits_fail_as_settings_or_engine_errors_over_a_database(tree, tmp_path, command, limit, code, message):
+    db = tmp_path / "trail.duckdb"
+    assert run("ingest", str(tree), "--db", str(db), "-q").exit_code == 0
+    paths = [str(tree)] if command == "ingest" else []
+    result = run(command, *paths, "--db", str(db), "--memory-limit", limit)
+    assert (result.exit_code, message in result.stderr) == (code, True), result.output
+
+
+def test_a_query_interrupted_by_ctrl_c_exits_130_and_keeps_committed_batches(tree, tmp_path, monkeypatch):
+    import ducktrail.ingest as ingest_module
+    from ducktrail.engine.duckdb_store import Store
+
+    monkeypatch.setattr(ingest_module, "BATCH_BYTES", 1)
+    store_batch = Store.ingest
+    batches = []
+
+    def interrupted_second_batch(self, files, stamps):
+        batches.append(files)
+        if len(batches) == 2:
+            # What DuckDB's Python API raises when SIGINT reaches a running query.
+            raise RuntimeError("Query interrupted")
+        return store_batch(self, files, stamps)
+
+    monkeypatch.setattr(Store, "ingest", interrupted_second_batch)
+    db = tmp_path / "trail.duckdb"
+    result = run("ingest", str(tree), "--db", str(db), "-q")
+    assert result.exit_code == 130, result.output
+    assert "internal error" not in result.output, result.output
+    events, files, listed = stored_counts(db)
+    assert files == 1 and events == listed > 0

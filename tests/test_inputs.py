@@ -689,3 +689,54 @@ def test_bad_input_whose_engine_message_is_not_utf8_is_still_an_input_error(tmp_
     with pytest.raises(InputError) as raised:
         scan_paths(path)
     assert raised.value.path == str(path)
+
+
+def test_names_with_glob_characters_are_read_as_named_not_as_patterns(tmp_path):
+    # DuckDB takes paths as glob patterns: "case [1]" would read "case 1", "star*" every star file.
+    write_trail_file(tmp_path / "case [1]" / "x.json", alerting("bracketed", 2))
+    write_trail_file(tmp_path / "case 1" / "x.json", alerting("plain", 5))
+    write_trail_file(tmp_path / "stars" / "star*.json", alerting("star", 3))
+    write_trail_file(tmp_path / "stars" / "starX.json", alerting("x", 4))
+    write_trail_file(tmp_path / "stars" / "what?.json", alerting("question", 1))
+
+    bracketed = scan_paths(tmp_path / "case [1]")
+    assert (bracketed.events_read, principals(bracketed)) == (2, [caller("bracketed")])
+    stars = scan_paths(tmp_path / "stars")
+    counts = {alert["user_identity_arn"]: alert["invocation_count"] for alert in stars.alerts}
+    assert counts == {caller("star"): 3, caller("x"): 4, caller("question"): 1}
+    assert stars.events_read == 8
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_not_skipped_silently(tmp_path, monkeypatch):
+    import os
+
+    write_trail_file(tmp_path / "open" / "a.json", alerting("open", 2))
+    closed = tmp_path / "closed"
+    write_trail_file(closed / "b.json", alerting("closed", 3))
+    listing = os.scandir
+
+    def scandir(path="."):
+        if Path(path) == closed:
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)  # as an unreadable folder fails for a user who is not root
+    with pytest.raises(InputError) as failed:
+        scan_paths(tmp_path)
+    assert str(failed.value) == f"{closed}: cannot list folder: Permission denied"
+    report = scan_paths(tmp_path, keep_going=True)
+    assert [str(problem) for problem in report.unreadable] == [str(failed.value)]
+    assert (report.events_read, principals(report)) == (2, [caller("open")])
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_and_the_rest_read(tmp_path):
+    import os
+
+    write_trail_file(tmp_path / "good.json", alerting("good", 2))
+    bad = os.path.join(os.fsencode(tmp_path), b"bad\xff.json")
+    write_trail_file(Path(os.fsdecode(bad)), alerting("bad", 1))
+    with pytest.raises(InputError, match="the file name is not valid UTF-8"):
+        scan_paths(tmp_path)
+    report = scan_paths(tmp_path, keep_going=True)
+    assert [problem.path for problem in report.unreadable] == [os.fsdecode(bad)]
+    assert principals(report) == [caller("good")]

@@ -15,7 +15,7 @@ from ducktrail.report.formats import TABLE_ROWS
 
 EXIT_CODES = """Exit codes: 0 clean run (alerts or not); 1 alerts found and --fail-on-alerts given;
 2 usage error; 3 unreadable input (missing path, corrupt gzip, not CloudTrail JSON);
-4 invalid rule pack (bad metadata, released SQL changed) or engine failure."""
+4 invalid rule pack (bad metadata, released SQL changed) or engine failure; 130 interrupted."""
 
 app = typer.Typer(
     help="Detection-as-code for AWS CloudTrail: versioned SQL rules run by DuckDB.",

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineError, FileCount, first_line
+from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineError, FileCount, first_line, out_of_resources
 from ducktrail.errors import InputError
 from ducktrail.inputs import locate
 
@@ -66,15 +66,11 @@ def first_unrecognized(path: str) -> int | None:
     return locate.first_record(path, lambda r: not locate.is_event(r))
 
 
-def _out_of_resources(exc: BaseException) -> EngineError:
-    return EngineError(f"DuckDB ran out of resources: {first_line(exc)} (try --memory-limit or --threads)")
-
-
 def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all: bool) -> list[InputError]:
     """Name the file(s) behind an engine error: from its message, else by reading each alone."""
     message = str(exc)
     if isinstance(exc, engine.resource_errors):
-        raise _out_of_resources(exc) from None
+        raise out_of_resources(exc) from None
     named = [f for f in files if f in message]
     if named and not find_all:
         culprit = max(named, key=len)
@@ -84,7 +80,7 @@ def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all
         try:
             engine.probe(path)
         except engine.resource_errors as probe_exc:
-            raise _out_of_resources(probe_exc) from None
+            raise out_of_resources(probe_exc) from None
         except engine.error_types as probe_exc:
             problems.append(explain(path, str(probe_exc)))
             if not find_all:

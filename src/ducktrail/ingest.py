@@ -12,7 +12,7 @@ from ducktrail.engine.duckdb_store import FileStamp, Store
 from ducktrail.engine.read_counter import ReadCounts
 from ducktrail.errors import InputError
 from ducktrail.inputs import layout
-from ducktrail.inputs.discover import SkippedFile, discover
+from ducktrail.inputs.discover import EMPTY_FILE, Discovery, SkippedFile, discover
 from ducktrail.report.progress import ProgressLine
 from ducktrail.scan import SkippedRecords
 
@@ -82,25 +82,34 @@ def ingest(
     found = discover(paths, keep_going=keep_going)
     report = IngestReport(database=database, skipped_files=list(found.skipped), unreadable=list(found.unreadable))
     with DuckDBEngine(source=source, threads=threads, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT) as engine:
-        _load(Store(engine, database), found.files, report, keep_going, progress)
+        _load(Store(engine, database), found, report, keep_going, progress)
     return report
 
 
 def _load(
-    store: Store, files: tuple[str, ...], report: IngestReport, keep_going: bool, progress: ProgressLine | None
+    store: Store, found: Discovery, report: IngestReport, keep_going: bool, progress: ProgressLine | None
 ) -> None:
     engine = store.engine
     known = store.known_files()
     stamps = {}
     pending = []
-    for path in files:
-        absolute = os.path.abspath(path)
-        stat = os.stat(path)
-        stamps[absolute] = FileStamp(stat.st_size, stat.st_mtime)
-        if known.get(absolute) == stamps[absolute]:
+    replaced = []
+    for path in found.files:
+        # A file is known by its real path: reached through a symlink it is still the same file.
+        real = os.path.realpath(path)
+        stat = os.stat(real)
+        stamps[real] = FileStamp(stat.st_size, stat.st_mtime)
+        if known.get(real) == stamps[real]:
             report.files_unchanged += 1
         else:
-            pending.append(absolute)
+            pending.append(real)
+            replaced.extend(name for name in _stored_as(path, known) if name != real)
+    # A stored file that is empty now holds no events: what it held goes, as a changed file's would.
+    for skipped in found.skipped:
+        if skipped.reason == EMPTY_FILE:
+            replaced.extend(_stored_as(skipped.path, known))
+    if replaced:
+        store.forget(replaced)
     tally = Tally(engine)
     stop_watching = (
         progress.watch(tally.so_far, len(pending), verb="ingest") if progress is not None and pending else lambda: None
@@ -109,7 +118,14 @@ def _load(
         _load_batches(store, pending, stamps, report, keep_going, tally)
     finally:
         stop_watching()
+    store.ensure_events_table()
     report.files_total, report.events_total = store.totals()
+
+
+def _stored_as(path: str, known: dict[str, FileStamp]) -> list[str]:
+    """The names a file is stored by: its real path, and the absolute path it was given by, by
+    which ducktrail stored files before it resolved links."""
+    return [name for name in dict.fromkeys((os.path.realpath(path), os.path.abspath(path))) if name in known]
 
 
 def _load_batches(

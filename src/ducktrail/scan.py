@@ -8,7 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
-from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineResult, FileCount, RuleQuery, parse_objects
+from ducktrail.engine.duckdb_scan import (
+    DuckDBEngine,
+    EngineResult,
+    FileCount,
+    RuleQuery,
+    first_line,
+    out_of_resources,
+    parse_objects,
+)
 from ducktrail.errors import InputError, RulePackError, UsageError
 from ducktrail.inputs.discover import SkippedFile, discover
 from ducktrail.pack.loader import Pack
@@ -95,7 +103,12 @@ def scan_database(
     report = ScanReport(rules=rules, files_read=held["files"], events_read=held["events"])
     queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
     with engine:
-        result = engine.run(queries, since, until, relation=f"main.{EVENTS_TABLE}", per_file_counts=False)
+        try:
+            result = engine.run(queries, since, until, relation=f"main.{EVENTS_TABLE}", per_file_counts=False)
+        except engine.resource_errors as exc:
+            raise out_of_resources(exc) from None
+        except engine.error_types as exc:
+            raise InputError(f"cannot read the database: {first_line(exc)}", path=database) from None
     report.alert_json.extend(_alerts(rules, result))
     return report
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from ducktrail import sqlfiles
+from ducktrail.engine.literal_paths import literals
 from ducktrail.engine.read_counter import HOOK, FileCount, ReadCounter
 from ducktrail.errors import DucktrailError, InputError, RulePackError, UsageError
 from ducktrail.inputs import layout
@@ -111,9 +112,11 @@ class DuckDBEngine:
             config["memory_limit"] = memory_limit
         try:
             self.con = duckdb.connect(database or ":memory:", read_only=database is not None, config=config)
+        except duckdb.OutOfMemoryException as exc:
+            raise out_of_resources(exc) from None
         except duckdb.Error as exc:
-            if database is not None and "setting" not in str(exc).lower():
-                raise InputError(f"cannot open as a DuckDB database: {first_line(exc)}", path=database) from None
+            if database is not None and _accepted(duckdb, config):
+                raise InputError(f"cannot open the database: {first_line(exc)}", path=database) from None
             raise UsageError(f"DuckDB rejected the settings: {first_line(exc)}") from None
         # An ingested database already holds the relation; only file scans need the adapter.
         self._adapter_sql = source_adapter(source) if database is None else ""
@@ -147,16 +150,24 @@ class DuckDBEngine:
     def __enter__(self) -> DuckDBEngine:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
         self.close()
+        # Whichever statement ran out of memory, it is the machine's limit, not an input's fault.
+        if isinstance(error, self.resource_errors):
+            raise out_of_resources(error) from None
+        if error is not None and is_interruption(error):
+            raise KeyboardInterrupt from None
 
     def use_files(self, files: list[str]) -> None:
         # The adapter's view binds read_json when it is created, so the variable comes first.
-        self.con.execute("SET VARIABLE ducktrail_files = ?", [files])
+        self.con.execute("SET VARIABLE ducktrail_files = ?", [literals(files)])
         self._files = list(files)
         self._use_reading(reading_for(files, self._by_line) if self._by_line_allowed else GENERAL)
         if not self._adapter_loaded:
-            self.con.execute(self._adapter_sql)
+            try:
+                self.con.execute(self._adapter_sql)
+            except self.resource_errors as exc:
+                raise out_of_resources(exc) from None
             self._adapter_loaded = True
 
     @property
@@ -372,6 +383,8 @@ class DuckDBEngine:
         sql = strip_sql(rule.sql)
         try:
             described = self.con.execute("DESCRIBE " + sql).fetchall()
+        except self.resource_errors:
+            raise
         except self._duckdb.Error as exc:
             if not self._is_query(sql):
                 raise RulePackError(f"rule {rule.key} is not a query") from None
@@ -430,3 +443,29 @@ def first_line(exc: BaseException) -> str:
 
 class EngineError(DucktrailError):
     """The engine failed for a reason no input file explains (memory, a bad rule)."""
+
+
+def out_of_resources(exc: BaseException) -> EngineError:
+    return EngineError(f"DuckDB ran out of resources: {first_line(exc)} (try --memory-limit or --threads)")
+
+
+def is_interruption(error: BaseException) -> bool:
+    """Whether DuckDB stopped a query for Ctrl-C: its Python API raises RuntimeError('Query
+    interrupted') from the query the signal reached, not KeyboardInterrupt.
+
+    >>> is_interruption(RuntimeError("Query interrupted")), is_interruption(RuntimeError("other"))
+    (True, False)
+    """
+    return type(error).__name__ == "InterruptException" or (
+        type(error) is RuntimeError and str(error).strip() == "Query interrupted"
+    )
+
+
+def _accepted(duckdb: Any, config: dict[str, Any]) -> bool:
+    """Whether DuckDB accepts these settings: when opening a database fails, tells a bad
+    --memory-limit or --threads from a bad or locked file."""
+    try:
+        duckdb.connect(":memory:", config=config).close()
+    except duckdb.Error:
+        return False
+    return True

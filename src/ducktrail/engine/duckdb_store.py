@@ -8,10 +8,11 @@ query cloudtrail_events directly; `ducktrail scan --db` runs the rules over it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
-from ducktrail.engine.duckdb_scan import UNRECOGNIZED, DuckDBEngine, FileCount, first_line
+from ducktrail.engine.duckdb_scan import UNRECOGNIZED, DuckDBEngine, FileCount, first_line, out_of_resources
 from ducktrail.errors import InputError
 
 EVENTS_TABLE = "cloudtrail_events"
@@ -31,15 +32,15 @@ class Store:
     def __init__(self, engine: DuckDBEngine, path: str) -> None:
         self.engine = engine
         self.path = path
-        import os
-
         # New databases are written in a format DuckDB 1.5 can still open, for analysts'
         # shells that lag the Python package.
         options = "" if os.path.exists(path) else f" (STORAGE_VERSION '{STORAGE_VERSION}')"
         try:
             engine.con.execute(f"ATTACH ? AS store{options}", [path])
+        except engine.resource_errors as exc:
+            raise out_of_resources(exc) from None
         except engine.error_types as exc:
-            raise InputError(f"cannot open as a DuckDB database: {first_line(exc)}", path=path) from None
+            raise InputError(f"cannot open the database: {first_line(exc)}", path=path) from None
         engine.con.execute(
             f"CREATE TABLE IF NOT EXISTS store.{FILES_TABLE} ("
             " path VARCHAR PRIMARY KEY, size BIGINT, mtime DOUBLE, events BIGINT, ingested_at TIMESTAMP)"
@@ -58,7 +59,7 @@ class Store:
         counter = self.engine.count_reads()
         con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(f"CREATE TABLE IF NOT EXISTS store.{EVENTS_TABLE} AS FROM cloudtrail_events LIMIT 0")
+            self._create_events_table()
             con.execute(f"DELETE FROM store.{EVENTS_TABLE} WHERE source_file IN (SELECT unnest(?::VARCHAR[]))", [files])
             if counter is not None:
                 counter.reset()
@@ -85,6 +86,26 @@ class Store:
             con.execute("ROLLBACK")
             raise
         return counts
+
+    def ensure_events_table(self) -> None:
+        """Create the (empty) events table if no batch has: `scan --db` and analysts' SQL then work
+        on a database that holds no files yet."""
+        (exists,) = self.engine.con.execute(
+            "SELECT count(*) > 0 FROM duckdb_tables() WHERE database_name = 'store' AND table_name = ?", [EVENTS_TABLE]
+        ).fetchone()
+        if exists:
+            return
+        import tempfile
+
+        # The adapter's view needs a file to bind to; an empty one gives its columns and no rows.
+        with tempfile.TemporaryDirectory() as folder:
+            empty = os.path.join(folder, "empty.json")
+            open(empty, "wb").close()
+            self.engine.use_files([empty])
+            self._create_events_table()
+
+    def _create_events_table(self) -> None:
+        self.engine.con.execute(f"CREATE TABLE IF NOT EXISTS store.{EVENTS_TABLE} AS FROM cloudtrail_events LIMIT 0")
 
     def _counted(self) -> dict[str, FileCount]:
         """Each file's records, read once more: where DuckDB cannot log what the hook counts."""
@@ -116,8 +137,6 @@ def _events(count: FileCount | None) -> int:
 
 def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -> tuple[DuckDBEngine, dict[str, Any]]:
     """An engine over an ingested database, read-only, and what it holds."""
-    import os
-
     if not os.path.isfile(path):
         raise InputError("no such database file (create it with `ducktrail ingest`)", path=path)
     engine = DuckDBEngine(threads=threads, memory_limit=memory_limit, database=path)

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ducktrail.engine.literal_paths import literals
+
 # The adapter's variables that shape a read; each share's connection takes the engine's values.
 READ_VARIABLES = ("ducktrail_read_type", "ducktrail_json_format", "ducktrail_maximum_object_size")
 RELATION = "ducktrail_shares"
@@ -32,7 +34,7 @@ def read_in_shares(con: Any, files: list[str], select_sql: str, shares: int) -> 
     cursors = [con.cursor() for _ in tables]
     try:
         for index, cursor in enumerate(cursors):
-            cursor.execute("SET VARIABLE ducktrail_files = ?", [parts[index]])
+            cursor.execute("SET VARIABLE ducktrail_files = ?", [literals(parts[index])])
             for name, value in zip(READ_VARIABLES, values, strict=True):
                 cursor.execute(f"SET VARIABLE {name} = ?", [value])
         # Each query then runs on its own calling thread only.

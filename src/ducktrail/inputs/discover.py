@@ -15,6 +15,9 @@ JSON_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson
 OTHER_TRAIL_FOLDERS = ("CloudTrail-Digest", "CloudTrail-Insight", "CloudTrail-NetworkActivity")
 
 
+EMPTY_FILE = "empty file"
+
+
 @dataclass(frozen=True)
 class SkippedFile:
     path: str
@@ -54,21 +57,27 @@ def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
         try:
             reason = skip_reason(path, explicit=explicit)
         except InputError as problem:
-            if not keep_going:
-                raise
-            unreadable.append(problem)
+            fail(problem)
             return
         if reason:
             skipped.append(SkippedFile(path, reason))
         else:
             files.append(path)
 
+    def fail(problem: InputError) -> None:
+        if not keep_going:
+            raise problem
+        unreadable.append(problem)
+
+    def unlisted(error: OSError) -> None:
+        fail(InputError(f"cannot list folder: {error.strerror}", path=str(error.filename)))
+
     for given in paths:
         if os.path.isdir(given):
             # Symlinked folders are followed (a linked day of logs is still logs); each real
             # folder is walked once, so a link cycle ends.
             walked: set[str] = set()
-            for folder, subfolders, names in os.walk(given, followlinks=True):
+            for folder, subfolders, names in os.walk(given, onerror=unlisted, followlinks=True):
                 real = os.path.realpath(folder)
                 if real in walked:
                     subfolders.clear()
@@ -80,13 +89,12 @@ def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
         elif os.path.isfile(given):
             consider(given, explicit=True)
         else:
-            problem = InputError(
-                "not a regular file or directory" if os.path.exists(given) else "no such file or directory",
-                path=given,
+            fail(
+                InputError(
+                    "not a regular file or directory" if os.path.exists(given) else "no such file or directory",
+                    path=given,
+                )
             )
-            if not keep_going:
-                raise problem
-            unreadable.append(problem)
     return Discovery(files=tuple(files), skipped=tuple(skipped), unreadable=tuple(unreadable))
 
 
@@ -98,6 +106,12 @@ def skip_reason(path: str, *, explicit: bool) -> str | None:
     >>> skip_reason("notes.txt", explicit=False)
     'not a .json/.jsonl/.ndjson file'
     """
+    if not path.isascii():
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            # DuckDB takes paths as UTF-8 text; Python keeps other bytes as lone surrogates.
+            raise InputError("cannot read: the file name is not valid UTF-8", path=path) from None
     parts = Path(path).parts
     name = parts[-1] if parts else path
     for folder in OTHER_TRAIL_FOLDERS:
@@ -107,7 +121,7 @@ def skip_reason(path: str, *, explicit: bool) -> str | None:
         return "not a .json/.jsonl/.ndjson file"
     try:
         if os.path.getsize(path) == 0:
-            return "empty file"
+            return EMPTY_FILE
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from None
     if not os.access(path, os.R_OK):
