@@ -168,7 +168,7 @@ def test_a_file_that_is_not_cloudtrail_is_not_recorded_as_ingested(tmp_path):
         (["scan", "--db", "{missing}"], 3, "no such database file"),
         (["scan", "--db", "{not_ducktrail}"], 3, "not a ducktrail database"),
         (["scan", "{tree}", "--db", "{missing}"], 2, "not both"),
-        (["scan"], 2, "not both"),
+        (["scan"], 2, "give PATH... to scan files, or --db FILE to scan a database"),
     ],
 )
 def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):

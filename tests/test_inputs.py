@@ -354,7 +354,11 @@ BAD_FILES = {
     "other_object": ("other.json", b'{"foo": 1}', ["not CloudTrail JSON"]),
     "null_records": ("nullrecords.json", b'{"Records": null}', ["not CloudTrail JSON"]),
     "records_object": ("recordsobject.json", b'{"Records": {"eventName": "Invoke"}}', ["not CloudTrail JSON"]),
-    "top_level_array": ("array.json", json.dumps([EVENT]).encode(), ["not CloudTrail JSON"]),
+    "top_level_array": (
+        "array.json",
+        json.dumps([EVENT]).encode(),
+        ["not CloudTrail JSON (a JSON array at the top level"],
+    ),
     "string_record": (
         "stringrecord.json",
         json.dumps({"Records": [EVENT, "oops", EVENT]}).encode(),

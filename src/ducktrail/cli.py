@@ -149,7 +149,8 @@ def scan(
     from ducktrail.report.summary import summary_line, warnings
 
     if bool(paths) == bool(database):
-        raise typer.BadParameter("give PATH... to scan files, or --db FILE to scan a database, not both")
+        both = ", not both" if paths else ""
+        raise typer.BadParameter(f"give PATH... to scan files, or --db FILE to scan a database{both}")
     window = (parse_time(since, "--since"), parse_time(until, "--until"))
     pack = load_pack_or_fail()
     try:

@@ -113,10 +113,10 @@ def explain(path: str, engine_message: str) -> InputError:
         syntax = locate.json_syntax_error(path)
         if syntax is not None:
             return InputError(f"not valid JSON ({syntax.reason})", path=path, line=syntax.line)
-        detail = _after(text, r"in record/value \d+: ")
+        detail = _after(text, r"in (?:record/value|line) \d+: ")
         return InputError(f"not valid JSON ({detail.rstrip('. ')})" if detail else "not valid JSON", path=path)
     if "transform error" in text or "Expected" in text:
-        detail = (_after(text, r"in record/value \d+: ") or text).split(" Try setting")[0].rstrip(". ")
+        detail = (_after(text, r"in (?:record/value|line) \d+: ") or text).split(" Try setting")[0].rstrip(". ")
         if detail.startswith("Expected OBJECT, but got ARRAY") and locate.starts_with(path, b"["):
             detail = 'a JSON array at the top level; expected {"Records": [...]} or one event per line'
         return InputError(
