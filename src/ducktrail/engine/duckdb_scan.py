@@ -164,10 +164,7 @@ class DuckDBEngine:
         self._files = list(files)
         self._use_reading(reading_for(files, self._by_line) if self._by_line_allowed else GENERAL)
         if not self._adapter_loaded:
-            try:
-                self.con.execute(self._adapter_sql)
-            except self.resource_errors as exc:
-                raise out_of_resources(exc) from None
+            self.con.execute(self._adapter_sql)
             self._adapter_loaded = True
 
     @property

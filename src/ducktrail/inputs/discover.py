@@ -46,6 +46,11 @@ def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
     unreadable: list[InputError] = []
     seen: set[str] = set()
 
+    def fail(problem: InputError) -> None:
+        if not keep_going:
+            raise problem
+        unreadable.append(problem)
+
     def consider(path: str, explicit: bool, real_folder: str | None = None) -> None:
         # In a walked folder only a link needs resolving: realpath costs a stat per path level.
         key = os.path.join(real_folder, os.path.basename(path)) if real_folder else ""
@@ -63,11 +68,6 @@ def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
             skipped.append(SkippedFile(path, reason))
         else:
             files.append(path)
-
-    def fail(problem: InputError) -> None:
-        if not keep_going:
-            raise problem
-        unreadable.append(problem)
 
     def unlisted(error: OSError) -> None:
         fail(InputError(f"cannot list folder: {error.strerror}", path=str(error.filename)))
