@@ -169,6 +169,8 @@ def test_a_file_that_is_not_cloudtrail_is_not_recorded_as_ingested(tmp_path):
         (["scan", "--db", "{not_ducktrail}"], 3, "not a ducktrail database"),
         (["scan", "{tree}", "--db", "{missing}"], 2, "not both"),
         (["scan"], 2, "give PATH... to scan files, or --db FILE to scan a database"),
+        (["scan", "--db", "{missing}", "--keep-going"], 2, "--source and --keep-going apply to files"),
+        (["scan", "--db", "{missing}", "--source", "ecs"], 2, "--source and --keep-going apply to files"),
     ],
 )
 def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):

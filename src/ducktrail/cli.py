@@ -151,6 +151,8 @@ def scan(
     if bool(paths) == bool(database):
         both = ", not both" if paths else ""
         raise typer.BadParameter(f"give PATH... to scan files, or --db FILE to scan a database{both}")
+    if database and (keep_going or source != "cloudtrail"):
+        raise typer.BadParameter("--source and --keep-going apply to files; a database holds events already read")
     window = (parse_time(since, "--since"), parse_time(until, "--until"))
     pack = load_pack_or_fail()
     try:
