@@ -289,3 +289,13 @@ def test_a_query_interrupted_by_ctrl_c_exits_130_and_keeps_committed_batches(tre
     assert "internal error" not in result.output, result.output
     events, files, listed = stored_counts(db)
     assert files == 1 and events == listed > 0
+
+
+def test_an_empty_file_as_the_database_is_written_keeping_its_permissions(tree, tmp_path):
+    db = tmp_path / "made-by-mktemp.duckdb"
+    db.touch(mode=0o600)
+    db.chmod(0o600)
+    result = run("ingest", str(tree), "--db", str(db), "-q")
+    assert result.exit_code == 0, result.output
+    assert stored_counts(db)[1] == 4
+    assert db.stat().st_mode & 0o777 == 0o600

@@ -202,7 +202,8 @@ def ingest(
         typer.Argument(help="CloudTrail files or folders to load.", show_default=False, metavar="PATH..."),
     ],
     database: Annotated[
-        str, typer.Option("--db", metavar="FILE", help="DuckDB database file to load into (created if missing).")
+        str,
+        typer.Option("--db", metavar="FILE", help="DuckDB database file to load into (created if missing or empty)."),
     ],
     source: SourceOption = "cloudtrail",
     keep_going: Annotated[

@@ -32,6 +32,11 @@ class Store:
     def __init__(self, engine: DuckDBEngine, path: str) -> None:
         self.engine = engine
         self.path = path
+        # An empty file (`mktemp`, `touch`) is a database yet to be written, but DuckDB only
+        # creates one where no file is: it is replaced, keeping its permissions.
+        mode = _empty_file_mode(path)
+        if mode is not None:
+            os.remove(path)
         # New databases are written in a format DuckDB 1.5 can still open, for analysts'
         # shells that lag the Python package.
         options = "" if os.path.exists(path) else f" (STORAGE_VERSION '{STORAGE_VERSION}')"
@@ -41,6 +46,8 @@ class Store:
             raise out_of_resources(exc) from None
         except engine.error_types as exc:
             raise InputError(f"cannot open the database: {first_line(exc)}", path=path) from None
+        if mode is not None:
+            os.chmod(path, mode)
         engine.con.execute(
             f"CREATE TABLE IF NOT EXISTS store.{FILES_TABLE} ("
             " path VARCHAR PRIMARY KEY, size BIGINT, mtime DOUBLE, events BIGINT, ingested_at TIMESTAMP)"
@@ -123,6 +130,15 @@ class Store:
 
     def totals(self) -> tuple[int, int]:
         return held_totals(self.engine, f"store.{FILES_TABLE}")
+
+
+def _empty_file_mode(path: str) -> int | None:
+    """The permission bits of `path` if it is an empty regular file, else None."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mode & 0o7777 if stat.st_size == 0 and os.path.isfile(path) else None
 
 
 def held_totals(engine: DuckDBEngine, files_table: str) -> tuple[int, int]:
