@@ -299,3 +299,21 @@ def test_an_empty_file_as_the_database_is_written_keeping_its_permissions(tree, 
     assert result.exit_code == 0, result.output
     assert stored_counts(db)[1] == 4
     assert db.stat().st_mode & 0o777 == 0o600
+
+
+def test_ingest_names_files_as_they_were_given_as_scan_does(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_trail_file(tmp_path / "logs" / "good.json", invokes("g", 2))
+    write_trail_file(tmp_path / "logs" / "mixed.json", [*invokes("m", 1), {"foo": 1}])
+    (tmp_path / "logs" / "other.json").write_text('{"foo": 1}')
+    (tmp_path / "logs" / "broken.json").write_text("not json")
+    result = run("ingest", "logs", "--db", "trail.duckdb", "--keep-going")
+    assert result.exit_code == 3, result.output
+    for message in (
+        f"unreadable, skipped: {os.path.join('logs', 'broken.json')}:1: not valid JSON",
+        f"unreadable, skipped: {os.path.join('logs', 'other.json')} (record 1): not CloudTrail JSON",
+        f"warning: {os.path.join('logs', 'mixed.json')}: skipped 1 record",
+    ):
+        assert message in result.stderr, result.output
+    stopped = run("ingest", os.path.join("logs", "broken.json"), "--db", "trail.duckdb")
+    assert f"ducktrail: error: {os.path.join('logs', 'broken.json')}:1:" in stopped.stderr, stopped.output

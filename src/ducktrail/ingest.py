@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
 from ducktrail.engine.duckdb_scan import DuckDBEngine
@@ -81,8 +81,19 @@ def ingest(
     """Ingest new and changed files (by path, size and modification time) into `database`."""
     found = discover(paths, keep_going=keep_going)
     report = IngestReport(database=database, skipped_files=list(found.skipped), unreadable=list(found.unreadable))
-    with DuckDBEngine(source=source, threads=threads, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT) as engine:
-        _load(Store(engine, database), found, report, keep_going, progress)
+    # Files are stored by real path; messages name them as the user gave them, as scan does.
+    given = {os.path.realpath(path): path for path in found.files}
+    try:
+        with DuckDBEngine(source=source, threads=threads, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT) as engine:
+            _load(Store(engine, database), found, report, keep_going, progress)
+    except InputError as error:
+        error.path = given.get(error.path or "", error.path)
+        raise
+    for problem in report.unreadable:
+        problem.path = given.get(problem.path or "", problem.path)
+    report.skipped_records = [
+        replace(skipped, path=given.get(skipped.path, skipped.path)) for skipped in report.skipped_records
+    ]
     return report
 
 
