@@ -12,7 +12,7 @@ from ducktrail.engine.duckdb_store import FileStamp, Store
 from ducktrail.engine.read_counter import ReadCounts
 from ducktrail.errors import InputError
 from ducktrail.inputs import layout
-from ducktrail.inputs.discover import EMPTY_FILE, Discovery, SkippedFile, discover
+from ducktrail.inputs.discover import EMPTY_FILE, SkippedFile, discover
 from ducktrail.report.progress import ProgressLine
 from ducktrail.scan import SkippedRecords
 
@@ -81,11 +81,12 @@ def ingest(
     """Ingest new and changed files (by path, size and modification time) into `database`."""
     found = discover(paths, keep_going=keep_going)
     report = IngestReport(database=database, skipped_files=list(found.skipped), unreadable=list(found.unreadable))
-    # Files are stored by real path; messages name them as the user gave them, as scan does.
+    # A file is known by its real path: reached through a symlink it is still the same file.
+    # Messages name it as the user gave it, as scan's do.
     given = {os.path.realpath(path): path for path in found.files}
     try:
         with DuckDBEngine(source=source, threads=threads, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT) as engine:
-            _load(Store(engine, database), found, report, keep_going, progress)
+            _load(Store(engine, database), given, found.skipped, report, keep_going, progress)
     except InputError as error:
         error.path = given.get(error.path or "", error.path)
         raise
@@ -98,27 +99,31 @@ def ingest(
 
 
 def _load(
-    store: Store, found: Discovery, report: IngestReport, keep_going: bool, progress: ProgressLine | None
+    store: Store,
+    given: dict[str, str],
+    skipped_files: tuple[SkippedFile, ...],
+    report: IngestReport,
+    keep_going: bool,
+    progress: ProgressLine | None,
 ) -> None:
+    """Ingest the files `given` (real path: path as given) that are new or changed."""
     engine = store.engine
     known = store.known_files()
     stamps = {}
     pending = []
     replaced = []
-    for path in found.files:
-        # A file is known by its real path: reached through a symlink it is still the same file.
-        real = os.path.realpath(path)
+    for real, path in given.items():
         stat = os.stat(real)
         stamps[real] = FileStamp(stat.st_size, stat.st_mtime)
         if known.get(real) == stamps[real]:
             report.files_unchanged += 1
         else:
             pending.append(real)
-            replaced.extend(name for name in _stored_as(path, known) if name != real)
+            replaced.extend(name for name in _stored_as(path, real, known) if name != real)
     # A stored file that is empty now holds no events: what it held goes, as a changed file's would.
-    for skipped in found.skipped:
+    for skipped in skipped_files:
         if skipped.reason == EMPTY_FILE:
-            replaced.extend(_stored_as(skipped.path, known))
+            replaced.extend(_stored_as(skipped.path, os.path.realpath(skipped.path), known))
     if replaced:
         store.forget(replaced)
     tally = Tally(engine)
@@ -133,10 +138,10 @@ def _load(
     report.files_total, report.events_total = store.totals()
 
 
-def _stored_as(path: str, known: dict[str, FileStamp]) -> list[str]:
+def _stored_as(path: str, real: str, known: dict[str, FileStamp]) -> list[str]:
     """The names a file is stored by: its real path, and the absolute path it was given by, by
     which ducktrail stored files before it resolved links."""
-    return [name for name in dict.fromkeys((os.path.realpath(path), os.path.abspath(path))) if name in known]
+    return [name for name in dict.fromkeys((real, os.path.abspath(path))) if name in known]
 
 
 def _load_batches(
