@@ -132,7 +132,10 @@ def test_rule_filter_accepts_id_upstream_id_and_version():
         ["scan", SAMPLE, "--rule", f"{RULE_ID}@9"],
         ["scan", SAMPLE, "--since", "yesterday"],
         ["scan", SAMPLE, "--since", "2026-11-02", "--until", "2026-11-01"],
+        ["scan", SAMPLE, "--since", "0001-01-01T00:00:00+01:00"],
+        ["scan", SAMPLE, "--until", "9999-12-31T23:30:00-01:00"],
         ["scan", SAMPLE, "--threads", "0"],
+        ["scan", SAMPLE, "--threads", "100000"],
         ["scan", SAMPLE, "--memory-limit", "lots"],
         ["scan"],
         ["frobnicate"],
@@ -369,3 +372,22 @@ def test_the_command_keeps_freed_memory_for_duckdb_unless_the_user_set_the_alloc
     monkeypatch.setenv(name, "narenas:1")
     keep_freed_memory()
     assert os.environ[name] == "narenas:1"
+
+
+def test_csv_keeps_a_value_with_a_carriage_return_in_one_row(tmp_path):
+    principals = [f"arn:aws:iam::444455556666:user/{name}" for name in ("plain", "car\rriage", "new\nline")]
+    write_trail_file(tmp_path / "t.json", [invoke(p, event_id=f"e-{n}") for n, p in enumerate(principals)])
+    result = run("scan", str(tmp_path), "-f", "csv", "-q")
+    rows = list(csv.DictReader(io.StringIO(result.stdout, newline="")))
+    assert sorted(row["user_identity_arn"] for row in rows) == sorted(principals), result.stdout
+
+
+def test_no_alert_prints_a_csv_header_and_no_ndjson_line(tmp_path):
+    write_trail_file(tmp_path / "t.json", [invoke(event_id="e-1")])
+    quiet = ["scan", str(tmp_path), "--since", "2030-01-01", "-q"]
+    alerting = run("scan", str(tmp_path), "-q", "-f", "csv").stdout.splitlines()
+    assert len(alerting) == 2 and alerting[0].endswith(",".join(ALERT_KEYS)), alerting
+    header = run(*quiet, "-f", "csv").stdout
+    assert header.splitlines() == alerting[:1], header
+    assert run(*quiet, "-f", "ndjson").stdout == ""
+    assert json.loads(run(*quiet, "-f", "json").stdout) == []

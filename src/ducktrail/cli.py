@@ -46,8 +46,11 @@ SourceOption = Annotated[
         metavar="SOURCE", help="cloudtrail (CloudTrail's own JSON) or ecs (Elastic CloudTrail documents, NDJSON)."
     ),
 ]
+# More threads than this only costs memory and start-up (a typo of 100000 would run for minutes).
+MAX_THREADS = 1024
 ThreadsOption = Annotated[
-    int | None, typer.Option(min=1, metavar="N", help="DuckDB worker threads (default: one per core).")
+    int | None,
+    typer.Option(min=1, max=MAX_THREADS, metavar="N", help="DuckDB worker threads (default: one per core)."),
 ]
 
 
@@ -64,6 +67,11 @@ def parse_time(value: str | None, option: str) -> datetime | None:
     datetime.datetime(2026, 11, 1, 9, 0)
     >>> parse_time("2026-11-01", "--since")
     datetime.datetime(2026, 11, 1, 0, 0)
+    >>> try:
+    ...     parse_time("0001-01-01T00:00:00+01:00", "--since")
+    ... except typer.BadParameter as error:
+    ...     print(error)
+    '0001-01-01T00:00:00+01:00' is out of range in UTC
     """
     if value is None:
         return None
@@ -74,7 +82,10 @@ def parse_time(value: str | None, option: str) -> datetime | None:
             f"{value!r} is not an ISO 8601 time such as 2026-11-01T10:00:00Z", param_hint=option
         ) from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise typer.BadParameter(f"{value!r} is out of range in UTC", param_hint=option) from None
     return moment
 
 
@@ -184,7 +195,9 @@ def scan(
     if output_format is OutputFormat.table:
         typer.echo(render_table(report.alerts, max_rows=rows))
     else:
-        typer.echo(FORMATS[output_format.value](report.alert_json))
+        text = FORMATS[output_format.value](report.alert_json, report.alert_columns)
+        if text:  # no alert in NDJSON is no line, not an empty one
+            typer.echo(text)
     for line in warnings(report):
         typer.echo(line, err=True)
     if not quiet:

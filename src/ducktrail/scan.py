@@ -48,6 +48,8 @@ class ScanReport:
     rules: list[SelectedRule]
     # Each alert as a JSON object: the rule's metadata, then the rule's columns.
     alert_json: list[str] = field(default_factory=list)
+    # Their keys, in order, for the CSV header: known from the rules even when none alerted.
+    alert_columns: list[str] = field(default_factory=list)
     files_read: int = 0
     events_read: int = 0
     skipped_files: list[SkippedFile] = field(default_factory=list)
@@ -109,7 +111,7 @@ def scan_database(
             raise out_of_resources(exc) from None
         except engine.error_types as exc:
             raise InputError(f"cannot read the database: {first_line(exc)}", path=database) from None
-    report.alert_json.extend(_alerts(rules, result))
+    _add_alerts(report, rules, result)
     return report
 
 
@@ -166,21 +168,25 @@ def _scan_files(
     report.unreadable.extend(problems)
     if result is not None:
         _account(report, files, result.counts, keep_going)
-        report.alert_json.extend(_alerts(rules, result))
+        _add_alerts(report, rules, result)
     return report
 
 
-def _alerts(rules: list[SelectedRule], result: EngineResult) -> list[str]:
+def _add_alerts(report: ScanReport, rules: list[SelectedRule], result: EngineResult) -> None:
     """Each alert's JSON object with its rule's metadata first, joined as text: large results
-    need no parse and no second write in Python."""
-    alerts = []
+    need no parse and no second write in Python. Also the columns, known with no alert too."""
     for chosen in rules:
         clash = [name for name in result.columns[chosen.key] if name in RULE_KEYS]
         if clash:
             raise RulePackError(f"rule {chosen.key} returns {', '.join(clash)}, which ducktrail adds to every alert")
-        head = json.dumps(_metadata(chosen), ensure_ascii=False, separators=(",", ":"))[:-1]
-        alerts.extend(head + ("}" if text == "{}" else "," + text[1:]) for text in result.alert_json[chosen.key])
-    return alerts
+        metadata = _metadata(chosen)
+        head = json.dumps(metadata, ensure_ascii=False, separators=(",", ":"))[:-1]
+        report.alert_json.extend(
+            head + ("}" if text == "{}" else "," + text[1:]) for text in result.alert_json[chosen.key]
+        )
+        for name in (*metadata, *result.columns[chosen.key]):
+            if name not in report.alert_columns:
+                report.alert_columns.append(name)
 
 
 def _account(report: ScanReport, files: list[str], counts: dict[str, FileCount], keep_going: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 Alert = dict[str, Any]
@@ -35,26 +35,30 @@ def render_ndjson(alerts: list[str]) -> str:
     return "\n".join(alerts)
 
 
-def render_csv(alerts: list[str]) -> str:
-    """One row per alert; list cells hold JSON arrays so nothing is lost or ambiguous.
+def render_csv(alerts: list[str], columns: Sequence[str] = ()) -> str:
+    r"""A header of `columns` (and any other key an alert has), then one row per alert; list
+    cells hold JSON arrays so nothing is lost or ambiguous. With no alert, the header alone.
 
-    >>> print(render_csv(['{"id":"r","ips":["1.2.3.4","::1"]}']).strip())
-    id,ips
-    r,"[""1.2.3.4"", ""::1""]"
+    >>> render_csv(['{"id":"r","ips":["1.2.3.4","::1"]}', '{"id":"cr\\rlf"}'])
+    'id,ips\nr,"[""1.2.3.4"", ""::1""]"\n"cr\rlf",""'
+    >>> render_csv([], ["id", "ips"])
+    'id,ips'
     """
     from ducktrail.engine.duckdb_scan import parse_objects
 
     parsed = parse_objects(alerts)
-    columns: list[str] = []
+    header = list(columns)
     for alert in parsed:
-        columns.extend(key for key in alert if key not in columns)
+        header.extend(key for key in alert if key not in header)
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
+    plain = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    # The csv module quotes what holds the delimiter, a quote or a line terminator character;
+    # with lines ending in \n a lone \r would go unquoted and split the row for most readers.
+    quoted = csv.DictWriter(out, fieldnames=header, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    plain.writeheader()
     for alert in parsed:
-        writer.writerow(
-            {key: json.dumps(value) if isinstance(value, list | dict) else value for key, value in alert.items()}
-        )
+        row = {key: json.dumps(value) if isinstance(value, list | dict) else value for key, value in alert.items()}
+        (quoted if any(isinstance(value, str) and "\r" in value for value in row.values()) else plain).writerow(row)
     return out.getvalue().rstrip("\n")
 
 
@@ -141,9 +145,10 @@ def _terminal_width() -> int:
     return max(shutil.get_terminal_size((200, 24)).columns, 100)
 
 
-# The formats for tools: every alert. The table, for people, is render_table with its row limit.
-FORMATS: dict[str, Callable[[list[str]], str]] = {
-    "json": render_json,
-    "ndjson": render_ndjson,
+# The formats for tools, every alert: given the alerts and their columns (which CSV's header
+# needs when there is no alert). The table, for people, is render_table with its row limit.
+FORMATS: dict[str, Callable[[list[str], Sequence[str]], str]] = {
+    "json": lambda alerts, columns: render_json(alerts),
+    "ndjson": lambda alerts, columns: render_ndjson(alerts),
     "csv": render_csv,
 }
