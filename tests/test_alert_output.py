@@ -12,7 +12,7 @@ from ducktrail.cli import app
 from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineResult, RuleQuery
 from ducktrail.errors import RulePackError
 from ducktrail.report.formats import RULE_KEYS
-from ducktrail.scan import _alerts, select_rules
+from ducktrail.scan import ScanReport, _add_alerts, select_rules
 from tests.support import FIXTURES, invoke, pack, write_trail_file
 
 
@@ -33,6 +33,19 @@ def test_timestamp_columns_are_written_in_iso_8601_utc_and_nothing_else_changes(
     assert result.columns["r"] == ("t", 'odd "name', "n", "s", "l", "u", "c")
 
 
+def test_timestamps_with_a_time_zone_are_written_in_utc(tmp_path):
+    rule = RuleQuery(
+        "r",
+        "SELECT TIMESTAMPTZ '2026-01-02 03:04:05-05' AS z, TIMESTAMP_NS '2026-01-02 03:04:05.123456789' AS ns "
+        "FROM cloudtrail_events",
+    )
+    with DuckDBEngine() as engine:
+        engine.con.execute("SET TimeZone = 'America/New_York'")  # the offset DuckDB writes is the session's
+        engine.use_files([str(write_trail_file(tmp_path / "a.json", [invoke()]))])
+        result = engine.run([rule], None, None)
+    assert result.alert_json["r"] == ['{"z":"2026-01-02T08:04:05Z","ns":"2026-01-02T03:04:05.123456789Z"}']
+
+
 def test_alerts_keep_the_order_the_rule_gives_them(tmp_path):
     rule = RuleQuery("r", "SELECT n FROM range(3000) AS t(n) ORDER BY n DESC")
     with DuckDBEngine() as engine:
@@ -47,7 +60,7 @@ def test_a_rule_column_named_like_the_metadata_is_refused():
         alert_json={chosen.key: ['{"severity":"low"}']}, counts={}, columns={chosen.key: ("severity",)}
     )
     with pytest.raises(RulePackError, match="returns severity, which ducktrail adds"):
-        _alerts([chosen], result)
+        _add_alerts(ScanReport(rules=[chosen]), [chosen], result)
 
 
 @pytest.mark.parametrize("output_format", ["json", "ndjson"])

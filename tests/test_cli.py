@@ -391,3 +391,12 @@ def test_no_alert_prints_a_csv_header_and_no_ndjson_line(tmp_path):
     assert header.splitlines() == alerting[:1], header
     assert run(*quiet, "-f", "ndjson").stdout == ""
     assert json.loads(run(*quiet, "-f", "json").stdout) == []
+
+
+def test_the_table_shows_control_characters_from_the_logs_as_escapes(tmp_path):
+    principal = "arn:aws:iam::444455556666:user/\x1b]0;owned\x07name"
+    write_trail_file(tmp_path / "t.json", [invoke(principal, event_id="e-1")])
+    result = run("scan", str(tmp_path), "-q", "--rows", "0")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout, repr(result.stdout)
+    assert "\\x1b]0;owned\\x07name" in result.stdout.replace("\n", "").replace("│", "").replace(" ", ""), result.stdout

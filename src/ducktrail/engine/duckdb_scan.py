@@ -375,7 +375,7 @@ class DuckDBEngine:
         tree = self._serialized(rule)
         return any(mark in tree for mark in STOPS_EARLY)
 
-    def _columns(self, rule: RuleQuery) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    def _columns(self, rule: RuleQuery) -> tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]:
         """The rule's output columns, and those of them that are timestamps."""
         sql = strip_sql(rule.sql)
         try:
@@ -387,7 +387,9 @@ class DuckDBEngine:
                 raise RulePackError(f"rule {rule.key} is not a query") from None
             raise RulePackError(f"rule {rule.key} does not bind: {first_line(exc)}") from None
         names = tuple(name for name, *_ in described)
-        stamps = tuple(name for name, kind, *_ in described if kind.startswith("TIMESTAMP"))
+        stamps = tuple(
+            (name, kind == "TIMESTAMP WITH TIME ZONE") for name, kind, *_ in described if kind.startswith("TIMESTAMP")
+        )
         return names, stamps
 
     def _is_query(self, sql: str) -> bool:
@@ -416,9 +418,10 @@ def strip_sql(sql: str) -> str:
     return sql.strip().rstrip(";").rstrip()
 
 
-def _iso_timestamps(columns: tuple[str, ...]) -> str:
-    """A select list that writes these timestamp columns in ISO 8601 UTC, as alerts show them
-    ('2026-01-02 03:04:05[.fraction]' becomes '2026-01-02T03:04:05[.fraction]Z').
+def _iso_timestamps(columns: tuple[tuple[str, bool], ...]) -> str:
+    """A select list that writes these timestamp columns (name, whether with a time zone) in
+    ISO 8601 UTC, as alerts show them ('2026-01-02 03:04:05[.fraction]' becomes
+    '2026-01-02T03:04:05[.fraction]Z').
 
     >>> _iso_timestamps(())
     '*'
@@ -430,8 +433,13 @@ def _iso_timestamps(columns: tuple[str, ...]) -> str:
         f"CASE WHEN substr({text}, 11, 1) = ' '"
         f" THEN substr({text}, 1, 10) || 'T' || substr({text}, 12) || 'Z' ELSE {text} END"
     )
-    quoted = ['"' + name.replace('"', '""') + '"' for name in columns]
-    return "* REPLACE (" + ", ".join(f"{iso.format(q)} AS {q}" for q in quoted) + ")"
+    selected = []
+    for name, zoned in columns:
+        quoted = '"' + name.replace('"', '""') + '"'
+        # A time zone's offset would be written after the time: it is turned to UTC first.
+        value = "timezone('UTC', " + quoted + ")" if zoned else quoted
+        selected.append(f"{iso.format(value)} AS {quoted}")
+    return "* REPLACE (" + ", ".join(selected) + ")"
 
 
 def first_line(exc: BaseException) -> str:

@@ -134,8 +134,20 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, list):
-        return "\n".join(str(v) for v in value) or "-"
-    return str(value)
+        return "\n".join(_printable(str(v)) for v in value) or "-"
+    return _printable(str(value))
+
+
+def _printable(text: str) -> str:
+    r"""The text with control characters shown as escapes: values come from logs an attacker may
+    have shaped, and an escape sequence must not reach the terminal.
+
+    >>> _printable("user/\x1b]0;owned\x07name")
+    'user/\\x1b]0;owned\\x07name'
+    """
+    if text.isprintable():
+        return text
+    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in text)
 
 
 def _terminal_width() -> int:
