@@ -130,6 +130,10 @@ def test_rule_filter_accepts_id_upstream_id_and_version():
         ["scan", SAMPLE, "--format", "xml"],
         ["scan", SAMPLE, "--rule", "no-such-rule"],
         ["scan", SAMPLE, "--rule", f"{RULE_ID}@9"],
+        ["scan", SAMPLE, "--rule", f"{RULE_ID}@"],
+        ["scan", SAMPLE, "--rule", f"{RULE_ID}@\u0661"],  # an Arabic-Indic 1, which int() would take
+        ["scan", SAMPLE, "--source", "../../sources/duckdb/cloudtrail"],
+        ["transpile", RULE_ID, "-d", "snowflake", "--source", "../cloudtrail"],
         ["scan", SAMPLE, "--since", "yesterday"],
         ["scan", SAMPLE, "--since", "2026-11-02", "--until", "2026-11-01"],
         ["scan", SAMPLE, "--since", "0001-01-01T00:00:00+01:00"],
@@ -194,7 +198,7 @@ def test_records_that_are_not_events_are_counted_and_named(tmp_path):
     write_trail_file(mixed, [invoke(), {"note": "not an event"}])
     result = run("scan", str(mixed), "-f", "json")
     assert result.exit_code == 0, result.output
-    assert f"{mixed}: skipped 1 record that are not CloudTrail events (first: record 2)" in result.stderr
+    assert f"{mixed}: skipped 1 record that is not a CloudTrail event (first: record 2)" in result.stderr
     assert "1 record skipped (not CloudTrail events)" in result.stderr
 
 

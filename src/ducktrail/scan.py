@@ -68,11 +68,12 @@ def select_rules(pack: Pack, names: list[str] | None) -> list[SelectedRule]:
         return [SelectedRule(r, r.version, pack.is_released(r, r.version)) for r in pack.rules]
     selected = []
     for name in names:
-        rule_name, _, version_text = name.partition("@")
+        rule_name, at, version_text = name.partition("@")
         rule = pack.find(rule_name)
         version = rule.version
-        if version_text:
-            if not version_text.isdigit():
+        if at:
+            # ASCII digits only: int() would also take other scripts' digits.
+            if not (version_text.isascii() and version_text.isdigit()):
                 raise UsageError(f"bad rule version in {name!r}: expected ID@N")
             version = rule.sql(int(version_text)).number
         chosen = SelectedRule(rule, version, pack.is_released(rule, version))

@@ -22,8 +22,21 @@ def sql_root() -> Path:
     return Path(__file__).resolve().parents[2] / "sql"
 
 
-def source_adapter_path(engine: str = "duckdb", name: str = "cloudtrail") -> Path:
-    return sql_root() / "sources" / engine / f"{name}.sql"
+def source_adapter_path(engine: str = "duckdb", name: str = "cloudtrail", *, shown_as: str = "") -> Path:
+    """The adapter of source `name` in `sources/<engine>/`; a UsageError naming the sources there
+    when it has none by that name (a name is never taken as a path).
+
+    >>> source_adapter_path("duckdb", "../../x", shown_as="DuckDB")
+    Traceback (most recent call last):
+    ducktrail.errors.UsageError: no source '../../x' for DuckDB (sources: cloudtrail, ecs)
+    """
+    from ducktrail.errors import UsageError
+
+    folder = sql_root() / "sources" / engine
+    known = sorted(path.stem for path in folder.glob("*.sql"))
+    if name not in known:
+        raise UsageError(f"no source {name!r} for {shown_as or engine} (sources: {', '.join(known) or 'none'})")
+    return folder / f"{name}.sql"
 
 
 def rules_dir() -> Path:

@@ -402,11 +402,7 @@ class DuckDBEngine:
 
 def source_adapter(source: str) -> str:
     """The DuckDB adapter SQL for a source: `cloudtrail` (CloudTrail's own JSON) or `ecs`."""
-    path = sqlfiles.source_adapter_path("duckdb", source)
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in path.parent.glob("*.sql")))
-        raise UsageError(f"no source {source!r} for DuckDB (sources: {known})")
-    return path.read_text(encoding="utf-8")
+    return sqlfiles.source_adapter_path("duckdb", source, shown_as="DuckDB").read_text(encoding="utf-8")
 
 
 def strip_sql(sql: str) -> str:

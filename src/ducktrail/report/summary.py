@@ -73,7 +73,7 @@ def warnings(report: ScanReport | IngestReport) -> list[str]:
         where = f" (first: record {skipped.first_record})" if skipped.first_record else ""
         lines.append(
             f"ducktrail: warning: {skipped.path}: skipped {plural(skipped.count, 'record')} "
-            f"that are not CloudTrail events{where}"
+            f"that {'is not a CloudTrail event' if skipped.count == 1 else 'are not CloudTrail events'}{where}"
         )
     for chosen in getattr(report, "rules", []):
         if not chosen.released:

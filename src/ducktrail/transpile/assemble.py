@@ -8,7 +8,6 @@ import sqlglot
 from sqlglot import exp
 
 from ducktrail import sqlfiles
-from ducktrail.errors import UsageError
 from ducktrail.transpile.rewrites import rewrite
 from ducktrail.transpile.targets import Target
 
@@ -16,11 +15,7 @@ CANONICAL_RELATION = "cloudtrail_events"
 
 
 def adapter_path(target: Target, source: str) -> Path:
-    path = sqlfiles.sql_root() / "sources" / target.adapters / f"{source}.sql"
-    if not path.is_file():
-        available = sorted(p.stem for p in path.parent.glob("*.sql"))
-        raise UsageError(f"no source {source!r} for {target.name} (sources: {', '.join(available) or 'none'})")
-    return path
+    return sqlfiles.source_adapter_path(target.adapters, source, shown_as=target.name)
 
 
 def translate_rule(rule_sql: str, target: Target) -> exp.Expression:
