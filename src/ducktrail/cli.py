@@ -403,7 +403,7 @@ def run_cli() -> int:
         return exit_status(exit_.code)
     except KeyboardInterrupt:
         typer.echo("ducktrail: interrupted", err=True)
-        return 130
+        return int(ExitCode.INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - the last guard: no input may end in a traceback
         if os.environ.get("DUCKTRAIL_DEBUG"):
             raise

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineError, FileCount, first_line, out_of_resources
+from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineError, FileCount, first_line
 from ducktrail.errors import InputError
 from ducktrail.inputs import locate
 
@@ -70,7 +70,7 @@ def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all
     """Name the file(s) behind an engine error: from its message, else by reading each alone."""
     message = str(exc)
     if isinstance(exc, engine.resource_errors):
-        raise out_of_resources(exc) from None
+        raise exc  # the machine's limit, not a file's fault: the engine's exit reports it
     named = [f for f in files if f in message]
     if named and not find_all:
         culprit = max(named, key=len)
@@ -79,8 +79,8 @@ def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all
     for path in files:
         try:
             engine.probe(path)
-        except engine.resource_errors as probe_exc:
-            raise out_of_resources(probe_exc) from None
+        except engine.resource_errors:
+            raise
         except engine.error_types as probe_exc:
             problems.append(explain(path, str(probe_exc)))
             if not find_all:

@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad option or argument (also what typer/click use)
     INPUT = 3  # input that cannot be read: missing path, corrupt gzip, not CloudTrail JSON
     RULE_PACK = 4  # the rule pack is invalid: bad metadata, or released SQL changed
+    INTERRUPTED = 130  # Ctrl-C, as shells report a process SIGINT ended
 
 
 class DucktrailError(Exception):

@@ -14,7 +14,6 @@ from ducktrail.engine.duckdb_scan import (
     FileCount,
     RuleQuery,
     first_line,
-    out_of_resources,
     parse_objects,
 )
 from ducktrail.errors import InputError, RulePackError, UsageError
@@ -108,8 +107,8 @@ def scan_database(
     with engine:
         try:
             result = engine.run(queries, since, until, relation=f"main.{EVENTS_TABLE}", per_file_counts=False)
-        except engine.resource_errors as exc:
-            raise out_of_resources(exc) from None
+        except engine.resource_errors:
+            raise  # not the database's fault: the engine's exit reports it
         except engine.error_types as exc:
             raise InputError(f"cannot read the database: {first_line(exc)}", path=database) from None
     _add_alerts(report, rules, result)

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ducktrail.engine.duckdb_scan import UNRECOGNIZED, DuckDBEngine, FileCount, first_line, out_of_resources
+from ducktrail.engine.duckdb_scan import UNRECOGNIZED, DuckDBEngine, FileCount, first_line
 from ducktrail.errors import InputError
 
 EVENTS_TABLE = "cloudtrail_events"
@@ -42,8 +42,8 @@ class Store:
         options = "" if os.path.exists(path) else f" (STORAGE_VERSION '{STORAGE_VERSION}')"
         try:
             engine.con.execute(f"ATTACH ? AS store{options}", [path])
-        except engine.resource_errors as exc:
-            raise out_of_resources(exc) from None
+        except engine.resource_errors:
+            raise  # not the file's fault: the engine's exit reports it
         except engine.error_types as exc:
             raise InputError(f"cannot open the database: {first_line(exc)}", path=path) from None
         if mode is not None:
