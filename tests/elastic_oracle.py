@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 EMPTY = (None, "", "-", "none")
@@ -153,7 +154,7 @@ def ecs_document(record: dict[str, Any], *, keep_flattened: bool = True) -> dict
         cloudtrail["flattened"] = {"request_parameters": params}
     event_time = doc.get("eventTime")
     document = {
-        "@timestamp": event_time.replace("Z", ".000Z") if isinstance(event_time, str) else None,
+        "@timestamp": elastic_timestamp(event_time),
         "event": {
             "provider": doc.get("eventSource"),
             "action": doc.get("eventName"),
@@ -168,3 +169,23 @@ def ecs_document(record: dict[str, Any], *, keep_flattened: bool = True) -> dict
         "user_agent": {"original": doc.get("userAgent")},
     }
     return drop_empty(document)
+
+
+def elastic_timestamp(event_time: Any) -> Any:
+    """@timestamp as the pipeline's date processor writes it: the instant in UTC, to the
+    millisecond; a time it cannot read stays as it was.
+
+    >>> elastic_timestamp("2026-11-01T10:30:00.123456+01:00")
+    '2026-11-01T09:30:00.123Z'
+    >>> elastic_timestamp("yesterday")
+    'yesterday'
+    """
+    if not isinstance(event_time, str):
+        return None
+    try:
+        instant = datetime.fromisoformat(event_time)
+    except ValueError:
+        return event_time
+    if instant.tzinfo is not None:
+        instant = instant.astimezone(UTC).replace(tzinfo=None)
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"

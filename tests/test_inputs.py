@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ducktrail.errors import InputError, UsageError
+from ducktrail.sqlfiles import sql_root
 from tests.support import FIXTURES, invoke, scan_paths, write_ndjson, write_trail_file
 
 ACCOUNT = "111122223333"
@@ -653,6 +654,64 @@ def test_until_alone_keeps_events_before_that_time(tmp_path):
 
 def test_window_with_no_events_gives_no_alerts(tmp_path):
     assert window_alerts(tmp_path, since=datetime(2026, 11, 2), until=datetime(2026, 11, 3)) == []
+
+
+# The same instants as TIMES, as tools that re-export events write them.
+OTHER_FORMS_OF_TIMES = [
+    "2026-11-01T01:59:59.999+01:00",
+    "2026-11-01 01:00:00",
+    "2026-11-01T00:30:00-01:00",
+    "2026-11-01T01:59:59.999000000Z",
+    "2026-11-01T02:00:00+0000",
+]
+
+
+def test_a_window_reads_times_with_offsets_as_the_instants_they_name(tmp_path):
+    events = [
+        invoke(caller("timed"), time=t, event_id=f"t{i}", ip=f"192.0.2.{i + 1}")
+        for i, t in enumerate(OTHER_FORMS_OF_TIMES)
+    ]
+    path = write_trail_file(tmp_path / "a.json", events)
+
+    got = scan_paths(path, since=datetime(2026, 11, 1, 1), until=datetime(2026, 11, 1, 2)).alerts
+
+    assert [(a["invocation_count"], a["first_seen"], a["last_seen"], a["source_ips"]) for a in got] == [
+        (3, "2026-11-01T01:00:00Z", "2026-11-01T01:59:59.999Z", ["192.0.2.2", "192.0.2.3", "192.0.2.4"])
+    ]
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
+def test_event_times_do_not_depend_on_the_session_time_zone(zone):
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = ?", [zone])
+    con.execute(
+        "SET VARIABLE ducktrail_files = ?",
+        [[str(FIXTURES / "cases" / "event_times_with_offsets_are_read_as_utc" / "events.json")]],
+    )
+    con.execute((sql_root() / "sources" / "duckdb" / "cloudtrail.sql").read_text())
+
+    got = con.execute("SELECT strftime(event_time, '%Y-%m-%dT%H:%M:%S.%f') FROM cloudtrail_events").fetchall()
+
+    assert sorted(t for (t,) in got) == [
+        "2026-11-01T08:30:00.000000",
+        "2026-11-01T08:45:00.000000",
+        "2026-11-01T09:00:00.123456",
+        "2026-11-01T09:30:00.000000",
+    ]
+
+
+@pytest.mark.parametrize(
+    "event_time",
+    ["2026-11-01", "2026-11-01T10:00:00z", "2026-11-01T10:00:00 PST", "2026-13-01T10:00:00Z", "1 Nov 2026"],
+)
+def test_an_event_time_in_no_iso_8601_form_is_null_and_the_event_still_alerts(tmp_path, event_time):
+    path = write_trail_file(tmp_path / "a.json", [invoke(caller("timed"), time=event_time)])
+
+    report = scan_paths(path)
+
+    assert [(a["invocation_count"], a["first_seen"]) for a in report.alerts] == [(1, None)]
 
 
 @pytest.mark.parametrize(

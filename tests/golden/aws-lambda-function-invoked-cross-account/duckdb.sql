@@ -88,6 +88,21 @@ CREATE OR REPLACE MACRO ducktrail_ip_address(value) AS
 -- rules read the files (src/ducktrail/engine/read_counter.py).
 CREATE OR REPLACE MACRO ducktrail_value_read(source_file, records, unrecognized) AS true;
 
+-- eventTime as a UTC TIMESTAMP. CloudTrail writes 2026-11-01T10:00:00Z, with or without a fraction
+-- of a second, and that form is tried first. Events re-exported by other tools may carry an
+-- offset (+01:00, +0100, +01), no zone at all (read as UTC), a space for the T, or nanoseconds
+-- (cut to microseconds); each is read as the instant it names. Anything else is NULL. An offset
+-- goes through TIMESTAMPTZ and back by epoch, so that the session's TimeZone setting never shifts
+-- a time.
+CREATE OR REPLACE MACRO ducktrail_event_time(value) AS coalesce(
+    try_strptime(value, ['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ']),
+    CASE
+        WHEN NOT regexp_full_match(value, '\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.]\d+)?(?:Z|[+-]\d\d(?::?\d\d)?)?') THEN NULL
+        WHEN regexp_matches(value, '(?:Z|[+-]\d\d(?::?\d\d)?)$') THEN make_timestamp(epoch_us(try_cast(value AS TIMESTAMPTZ)))
+        ELSE try_cast(value AS TIMESTAMP)
+    END
+);
+
 -- The same for JSON values: null, {}, [] and the empty strings carry nothing.
 CREATE OR REPLACE MACRO ducktrail_present_json(value) AS
     CASE WHEN value::VARCHAR IN ('null', '{}', '[]', '""', '"-"', '"none"') THEN NULL ELSE value END;
@@ -142,7 +157,7 @@ resource_lists AS (
 )
 SELECT
     source_file,
-    try_strptime(r.eventTime, ['%Y-%m-%dT%H:%M:%SZ', '%Y-%m-%dT%H:%M:%S.%fZ']) AS event_time,
+    ducktrail_event_time(r.eventTime) AS event_time,
     ducktrail_present(r.eventVersion) AS event_version,
     ducktrail_present(r.eventSource) AS event_source,
     ducktrail_present(r.eventName) AS event_name,
