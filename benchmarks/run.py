@@ -201,13 +201,28 @@ def report(results: list[dict], start: dict, settings: dict) -> None:
             f"  cold scan / scan --db: {repeat_speedup:.1f}x (target >= 20x at 5M events);"
             f" same alerts: {r['db_agrees']}; database {r['db_mb']} MB"
         )
-    if len(results) > 1:
-        small, large = results[0], results[-1]
-        growth = (large["scan_s"] / small["scan_s"]) / (large["events"] / small["events"])
-        print(
-            f"\ntime growth {small['events']:,} -> {large['events']:,} events: {growth:.2f} of linear (target <= 1.0);"
-            f" peak scan RSS at {large['events']:,}: {large['scan_rss_mb']:.0f} MB (target < 1024 MB)"
-        )
+    line = growth_line(results)
+    if line:
+        print("\n" + line)
+
+
+def growth_line(results: list[dict]) -> str | None:
+    """Time growth from the smallest tree to the largest, and the largest one's peak memory;
+    None unless the trees differ in size (`--data` may give two of the same size).
+
+    >>> growth_line([{"events": 10, "scan_s": 1.0}, {"events": 100, "scan_s": 8.0, "scan_rss_mb": 300}])
+    'time growth 10 -> 100 events: 0.80 of linear (target <= 1.0); peak scan RSS at 100: 300 MB (target < 1024 MB)'
+    >>> growth_line([{"events": 10, "scan_s": 1.0}, {"events": 10, "scan_s": 1.2}])
+    """
+    small = min(results, key=lambda r: r["events"], default=None)
+    large = max(results, key=lambda r: r["events"], default=None)
+    if small is None or large is None or large["events"] <= small["events"]:
+        return None
+    growth = (large["scan_s"] / small["scan_s"]) / (large["events"] / small["events"])
+    return (
+        f"time growth {small['events']:,} -> {large['events']:,} events: {growth:.2f} of linear (target <= 1.0);"
+        f" peak scan RSS at {large['events']:,}: {large['scan_rss_mb']:.0f} MB (target < 1024 MB)"
+    )
 
 
 def compile_ducktrail() -> None:

@@ -17,6 +17,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 import generate  # noqa: E402
 import python_loop  # noqa: E402
 import reader_floor  # noqa: E402
+import run  # noqa: E402
 
 from ducktrail.engine.duckdb_scan import BY_LINE, GENERAL, reading_for  # noqa: E402
 from ducktrail.inputs.discover import discover  # noqa: E402
@@ -65,3 +66,13 @@ def test_bare_readers_read_pretty_printed_files_and_exports_as_the_scan_would(tm
     files = [str(pretty), str(export)]
     for value_type in (reader_floor.ONE_FIELD, reader_floor.rule_read_type(str(pretty))):
         assert reader_floor.read(files, value_type, reading_for(files)) == 7
+
+
+def test_growth_is_reported_from_the_smallest_tree_to_the_largest_and_only_when_they_differ():
+    small = {"events": 500_000, "scan_s": 1.5, "scan_rss_mb": 180}
+    large = {"events": 5_000_000, "scan_s": 12.0, "scan_rss_mb": 280}
+    line = run.growth_line([large, small])
+    assert line is not None and line.startswith("time growth 500,000 -> 5,000,000 events: 0.80 of linear"), line
+    assert "peak scan RSS at 5,000,000: 280 MB" in line, line
+    assert run.growth_line([small, dict(small, scan_s=2.0)]) is None
+    assert run.growth_line([small]) is None
