@@ -123,3 +123,62 @@ def test_locking_adds_drafts_and_refuses_to_relock_a_changed_release(rule_copy):
     changed = load_rule(rule_copy)
     with pytest.raises(RulePackError, match="released SQL changed"):
         locked_with_drafts([changed], lock)
+
+
+def test_problems_inside_tables_carry_the_line_in_that_table(rule_copy):
+    metadata = rule_copy / "rule.toml"
+    rewrite(metadata, 'id = "TA0002"', 'id = "TA2"')
+    rewrite(metadata, "version = 1\nname = ", 'version = "1"\nname = ')
+    rewrite(metadata, 'reference = "https://attack.mitre.org/techniques/T1648/"', 'reference = "http://x"')
+    lines = metadata.read_text().splitlines()
+    with pytest.raises(RulePackErrors) as caught:
+        load_rule(rule_copy)
+    messages = [str(p) for p in caught.value.problems]
+    for key, text in [
+        ("tactic.id", 'id = "TA2"'),
+        ("upstream.version", 'version = "1"'),
+        ("techniques[0].reference", 'reference = "http://x"'),
+    ]:
+        line = lines.index(text) + 1
+        assert any(m.startswith(f"{metadata}:{line}: {key}: ") for m in messages), (key, line, messages)
+
+
+def test_techniques_given_as_strings_are_a_metadata_problem_not_a_crash(rule_copy):
+    metadata = rule_copy / "rule.toml"
+    text = metadata.read_text()
+    start = text.index("[[techniques]]")
+    end = text.index("[upstream]")
+    metadata.write_text(text[:start] + text[end:])
+    rewrite(metadata, "tags = [", 'techniques = ["T1648"]\ntags = [')
+    with pytest.raises(RulePackErrors, match=r"techniques: entry 1 must be a table \(\[\[techniques\]\]\), got str"):
+        load_rule(rule_copy)
+
+
+@pytest.mark.parametrize(
+    ("table", "line"),
+    [
+        ("[tactic]\n", "[tactic]\nurl = 1\n"),
+        ("[[techniques]]\n", "[[techniques]]\nextra = 1\n"),
+        ("[upstream]\n", "[upstream]\nnme = 1\n"),
+    ],
+)
+def test_unknown_keys_inside_tables_are_reported(rule_copy, table, line):
+    rewrite(rule_copy / "rule.toml", table, line)
+    unknown = line.splitlines()[1].split(" ")[0]
+    with pytest.raises(RulePackErrors, match=rf"\.{unknown}: unknown key '{unknown}'"):
+        load_rule(rule_copy)
+
+
+def test_rule_files_that_are_not_utf8_text_or_not_files_are_named(rule_copy):
+    (rule_copy / "rule.toml").write_bytes((rule_copy / "rule.toml").read_bytes() + b"\xff")
+    with pytest.raises(RulePackErrors, match=r"rule.toml: not UTF-8 text \(byte 0xff"):
+        load_rule(rule_copy)
+    shutil.copy(rules_dir() / RULE_ID / "rule.toml", rule_copy / "rule.toml")
+    rewrite(rule_copy / "rule.toml", "version = 1\n", "version = 2\n")
+    (rule_copy / "v2.sql").write_bytes(b"SELECT '\xff' FROM cloudtrail_events")
+    with pytest.raises(RulePackErrors, match=r"v2.sql: not UTF-8 text"):
+        load_rule(rule_copy)
+    (rule_copy / "v2.sql").unlink()
+    (rule_copy / "v2.sql").mkdir()
+    with pytest.raises(RulePackErrors, match=r"v2.sql: cannot read rule SQL"):
+        load_rule(rule_copy)

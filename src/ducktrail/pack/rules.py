@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,8 @@ def load_rule(folder: Path) -> Rule:
         raise RulePackErrors(
             [RulePackError(f"cannot read rule metadata: {exc.strerror}", path=str(toml_path))]
         ) from None
+    except UnicodeDecodeError as exc:
+        raise RulePackErrors([RulePackError(not_utf8(exc), path=str(toml_path))]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -122,6 +124,9 @@ def _build_rule(f: _Fields, folder: Path) -> Rule | None:
     tactic = _mitre(f, f.get("tactic", dict), "tactic", TACTIC_ID)
     raw_techniques = f.get("techniques", list, check=lambda v: len(v) > 0, expect="at least one technique")
     techniques = tuple(_mitre(f, t, f"techniques[{i}]", TECHNIQUE_ID) for i, t in enumerate(raw_techniques or []))
+    for index, entry in enumerate(raw_techniques or []):
+        if not isinstance(entry, dict):
+            f.problem("techniques", f"entry {index + 1} must be a table ([[techniques]]), got {type(entry).__name__}")
     upstream = _upstream(f, f.get("upstream", dict, required=False))
     versions = _versions(f, folder, version)
     values = dict(
@@ -142,9 +147,7 @@ def _build_rule(f: _Fields, folder: Path) -> Rule | None:
         versions=versions,
         path=folder,
     )
-    unknown = sorted(set(f.data) - set(values) - {"techniques"})
-    for key in unknown:
-        f.problem(key, f"unknown key {key!r}")
+    f.reject_unknown(values)
     if f.problems:
         return None
     return Rule(**values)  # type: ignore[arg-type]
@@ -154,23 +157,27 @@ def _mitre(f: _Fields, entry: Any, where: str, pattern: re.Pattern[str]) -> Mitr
     if not isinstance(entry, dict):
         return None
     sub = _Fields(entry, f.text, f.path, prefix=where, sink=f.problems)
-    return MitreEntry(
+    values = dict(
         id=sub.get("id", str, check=lambda v: bool(pattern.match(v)), expect=f"an id like {pattern.pattern}"),
         name=sub.get("name", str),
         reference=sub.get("reference", str, check=lambda v: bool(URL.match(v)), expect="an https URL"),
     )
+    sub.reject_unknown(values)
+    return MitreEntry(**values)
 
 
 def _upstream(f: _Fields, entry: Any) -> Upstream | None:
     if entry is None:
         return None
     sub = _Fields(entry, f.text, f.path, prefix="upstream", sink=f.problems)
-    return Upstream(
+    values = dict(
         source=sub.get("source", str),
         rule_id=sub.get("rule_id", str),
         version=sub.get("version", int),
         name=sub.get("name", str),
     )
+    sub.reject_unknown(values)
+    return Upstream(**values)
 
 
 def _versions(f: _Fields, folder: Path, newest: int | None) -> tuple[RuleVersion, ...]:
@@ -192,7 +199,14 @@ def _versions(f: _Fields, folder: Path, newest: int | None) -> tuple[RuleVersion
     versions = []
     for number in numbers:
         path = found[number]
-        sql = path.read_text(encoding="utf-8")
+        try:
+            sql = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            f.problems.append(RulePackError(f"cannot read rule SQL: {exc.strerror}", path=str(path)))
+            continue
+        except UnicodeDecodeError as exc:
+            f.problems.append(RulePackError(not_utf8(exc), path=str(path)))
+            continue
         if not sql.strip():
             f.problems.append(RulePackError("rule SQL is empty", path=str(path)))
         versions.append(RuleVersion(number=number, path=path, sql=sql))
@@ -218,7 +232,14 @@ class _Fields:
 
     def problem(self, key: str, message: str) -> None:
         name = f"{self.prefix}.{key}" if self.prefix else key
-        self.problems.append(RulePackError(f"{name}: {message}", path=self.path, line=_line_of(self.text, key)))
+        line = _line_of(self.text, key, table=self.prefix)
+        self.problems.append(RulePackError(f"{name}: {message}", path=self.path, line=line))
+
+    def reject_unknown(self, known: Iterable[str]) -> None:
+        """A problem for each key of the table that is none of `known` (a misspelt key would
+        otherwise be reported only as the right one missing)."""
+        for key in sorted(set(self.data) - set(known)):
+            self.problem(key, f"unknown key {key!r}")
 
     def get(
         self,
@@ -278,12 +299,39 @@ def _toml_error_line(exc: tomllib.TOMLDecodeError, text: str) -> int | None:
     return text.count("\n") + 1 if "end of document" in str(exc) else None
 
 
-def _line_of(text: str, key: str) -> int | None:
-    """Best-effort line of `key = ...` or `[key]` in TOML text (tomllib keeps no positions).
+TABLE_HEADER = re.compile(r"^\s*\[\[?\s*([A-Za-z0-9_-]+)\s*\]\]?\s*(?:#.*)?$")
 
-    >>> _line_of('a = 1\\n[tactic]\\nid = "x"\\n', "tactic")
-    2
+
+def _line_of(text: str, key: str, table: str = "") -> int | None:
+    """Best-effort line of `key = ...` in TOML text (tomllib keeps no positions): at the top
+    level, or in `table` ('tactic', or 'techniques[1]' for the second [[techniques]]); else the
+    line of the table itself (`[key]` at the top level, the table's header inside one).
+
+    >>> text = 'id = "a"\\n[tactic]\\nid = "x"\\n[[techniques]]\\nid = "y"\\n[[techniques]]\\nid = "z"\\n'
+    >>> _line_of(text, "id"), _line_of(text, "id", "tactic"), _line_of(text, "id", "techniques[1]")
+    (1, 3, 7)
+    >>> _line_of(text, "tactic"), _line_of(text, "name", "tactic")
+    (2, 2)
     """
-    pattern = re.compile(rf"^\s*(\[\[?\s*{re.escape(key)}\s*\]\]?|{re.escape(key)}\s*=)", re.MULTILINE)
-    match = pattern.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+    name, _, index = table.partition("[")
+    wanted = int(index.rstrip("]")) if index else 0
+    assignment = re.compile(rf"\s*{re.escape(key)}\s*=")
+    current, seen, header_line = "", {}, None
+    for number, line in enumerate(text.splitlines(), 1):
+        header = TABLE_HEADER.match(line)
+        if header:
+            current = header.group(1)
+            seen[current] = seen.get(current, -1) + 1
+            if not table and current == key:
+                return number
+            if table and current == name and seen[current] == wanted:
+                header_line = number
+            continue
+        inside = current == "" if not table else (current == name and seen[current] == wanted)
+        if inside and assignment.match(line):
+            return number
+    return header_line
+
+
+def not_utf8(error: UnicodeDecodeError) -> str:
+    return f"not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start})"
