@@ -404,3 +404,87 @@ def test_the_table_shows_control_characters_from_the_logs_as_escapes(tmp_path):
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout, repr(result.stdout)
     assert "\\x1b]0;owned\\x07name" in result.stdout.replace("\n", "").replace("│", "").replace(" ", ""), result.stdout
+
+
+def draft_pack(tmp_path, sql):
+    """A copy of the pack whose rule has a draft v2.sql holding `sql`; its DUCKTRAIL_SQL_DIR."""
+    pack = copy_pack(tmp_path)
+    rule_dir = pack / "rules" / RULE_ID
+    (rule_dir / "v2.sql").write_text(sql)
+    metadata = rule_dir / "rule.toml"
+    metadata.write_text(metadata.read_text().replace("version = 1\n", "version = 2\n", 1))
+    return {"DUCKTRAIL_SQL_DIR": str(pack)}, rule_dir / "v2.sql"
+
+
+def test_lock_refuses_a_draft_that_does_not_bind_and_names_its_file(tmp_path):
+    v1 = (REPO / "sql" / "rules" / RULE_ID / "v1.sql").read_text()
+    env, draft = draft_pack(tmp_path, v1.replace("AND error_code IS NULL", "AND eror_code IS NULL"))
+    lock_file = tmp_path / "sql" / "rules" / "rules.lock.json"
+    before = lock_file.read_text()
+    for args in (["lock"], ["lock", "--check"]):
+        result = run(*args, env=env)
+        assert result.exit_code == 4, result.output
+        assert f"{draft}: rule {RULE_ID}@2 does not bind: Binder Error" in result.stderr, result.output
+    assert lock_file.read_text() == before
+
+
+def test_lock_check_reports_every_broken_rule_at_once(tmp_path):
+    pack = copy_pack(tmp_path)
+    for name in ("broken-one", "broken-two"):
+        shutil.copytree(pack / "rules" / RULE_ID, pack / "rules" / name)
+        metadata = pack / "rules" / name / "rule.toml"
+        metadata.write_text(metadata.read_text().replace(f'id = "{RULE_ID}"', f'id = "{name}"'))
+    result = run("lock", "--check", env={"DUCKTRAIL_SQL_DIR": str(pack)})
+    assert result.exit_code == 4, result.output
+    for name in ("broken-one", "broken-two"):
+        assert f"{pack / 'rules' / name / 'rule.toml'}: upstream.rule_id " in result.stderr, result.output
+
+
+def test_a_released_rule_whose_folder_is_gone_is_reported_and_an_empty_pack_too(tmp_path):
+    pack = copy_pack(tmp_path)
+    shutil.rmtree(pack / "rules" / RULE_ID)
+    env = {"DUCKTRAIL_SQL_DIR": str(pack)}
+    check = run("lock", "--check", env=env)
+    assert check.exit_code == 4 and f"released rule {RULE_ID} is missing" in check.stderr, check.output
+    (pack / "rules" / "rules.lock.json").write_text("{}\n")
+    scanned = run("scan", SAMPLE, env=env)
+    assert scanned.exit_code == 4 and "no rules: expected a folder per rule" in scanned.stderr, scanned.output
+
+
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("SELECT 1 AS x FROM cloudtrail_events; COPY (SELECT 42 AS answer) TO '{out}'", "holds 2 statements"),
+        ("SELECT * FROM read_text('{out}')", "reads read_text(...) instead of cloudtrail_events"),
+        ("DELETE FROM cloudtrail_events", "is a Delete, not a SELECT"),
+    ],
+)
+def test_a_draft_that_is_not_one_select_over_the_events_is_refused_before_it_runs(tmp_path, sql, problem):
+    out = tmp_path / "written.csv"
+    env, draft = draft_pack(tmp_path, sql.format(out=out))
+    for args in (["scan", SAMPLE], ["transpile", RULE_ID, "-d", "snowflake"]):
+        result = run(*args, env=env)
+        assert result.exit_code == 4, result.output
+        assert f"{draft}: rule SQL {problem}" in result.stderr, result.output
+    assert not out.exists()
+
+
+def test_transpile_takes_id_at_version_and_marks_a_draft(tmp_path):
+    v1 = (REPO / "sql" / "rules" / RULE_ID / "v1.sql").read_text()
+    env, _ = draft_pack(tmp_path, v1 + "\n-- tuned\n")
+    draft = run("transpile", RULE_ID, "-d", "trino", env=env)
+    assert draft.exit_code == 0 and "version 2, an unreleased draft (not in the lock file)" in draft.stdout, (
+        draft.output
+    )
+    released = run("transpile", f"{RULE_ID}@1", "-d", "trino", env=env)
+    assert released.exit_code == 0, released.output
+    assert released.stdout.startswith(f"-- ducktrail rule {RULE_ID} version 1 (sha256:"), released.stdout
+    clash = run("transpile", f"{RULE_ID}@1", "-d", "trino", "--version", "2", env=env)
+    assert clash.exit_code == 2 and "name different versions" in clash.stderr, clash.output
+
+
+def test_a_draft_that_does_not_bind_is_named_by_its_file_in_a_scan(tmp_path):
+    env, draft = draft_pack(tmp_path, "SELECT no_such_column FROM cloudtrail_events")
+    result = run("scan", SAMPLE, env=env)
+    assert result.exit_code == 4, result.output
+    assert f"{draft}: rule {RULE_ID}@2 does not bind" in result.stderr, result.output

@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from ducktrail.errors import DucktrailError, ExitCode
+from ducktrail.errors import DucktrailError, ExitCode, UsageError
 from ducktrail.report.formats import TABLE_ROWS
 
 EXIT_CODES = """Exit codes: 0 clean run (alerts or not); 1 alerts found and --fail-on-alerts given;
@@ -89,11 +89,11 @@ def parse_time(value: str | None, option: str) -> datetime | None:
     return moment
 
 
-def load_pack_or_fail():  # noqa: ANN201 - the Pack type would pull the loader in at import
+def load_pack_or_fail(*, collect: bool = False):  # noqa: ANN201 - the Pack type would pull the loader in at import
     from ducktrail.pack.loader import load_pack
 
     try:
-        return load_pack()
+        return load_pack(collect=collect)
     except DucktrailError as error:
         fail(error)
 
@@ -287,7 +287,10 @@ def show(
 
 @app.command()
 def transpile(
-    rule: Annotated[str, typer.Argument(help="Rule id or upstream rule id.", show_default=False, metavar="RULE")],
+    rule: Annotated[
+        str,
+        typer.Argument(help="Rule id or upstream rule id, or ID@N for version N.", show_default=False, metavar="RULE"),
+    ],
     dialect: Annotated[
         str,
         typer.Option(
@@ -307,9 +310,14 @@ def transpile(
 
     pack = load_pack_or_fail()
     try:
-        typer.echo(write_for(pack.find(rule), dialect, source=source, version=version), nl=False)
+        chosen, number = pack.resolve(rule)
+        if version is not None and "@" in rule and version != number:
+            raise UsageError(f"{rule!r} and --version {version} name different versions")
+        number = number if version is None else chosen.sql(version).number
+        sql = write_for(chosen, dialect, source=source, version=number, released=pack.is_released(chosen, number))
     except DucktrailError as error:
         fail(error)
+    typer.echo(sql, nl=False)
 
 
 @app.command()
@@ -320,12 +328,18 @@ def lock(
 ) -> None:
     """Release new rule versions: check their SQL and record its content hash in the lock file."""
     from ducktrail import sqlfiles
+    from ducktrail.pack.binding import binding_problems
     from ducktrail.pack.lock import drafts, locked_with_drafts, write_lock
     from ducktrail.pack.sql_shape import pack_shape_problems
 
-    pack = load_pack_or_fail()
+    # Every problem of every rule at once: CI should not need a run per broken rule.
+    pack = load_pack_or_fail(collect=True)
     pending = drafts(pack.rules, pack.lock)
     problems = pack_shape_problems(pack.rules)
+    misshapen = {problem.path for problem in problems}
+    problems += binding_problems(
+        (rule, version) for rule in pack.rules for version in rule.versions if str(version.path) not in misshapen
+    )
     for problem in problems:
         typer.echo(f"ducktrail: error: {problem}", err=True)
     if check:

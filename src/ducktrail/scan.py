@@ -34,6 +34,10 @@ class SelectedRule:
     def key(self) -> str:
         return f"{self.rule.id}@{self.version}"
 
+    def query(self) -> RuleQuery:
+        chosen = self.rule.sql(self.version)
+        return RuleQuery(self.key, chosen.sql, str(chosen.path))
+
 
 @dataclass(frozen=True)
 class SkippedRecords:
@@ -67,18 +71,25 @@ def select_rules(pack: Pack, names: list[str] | None) -> list[SelectedRule]:
         return [SelectedRule(r, r.version, pack.is_released(r, r.version)) for r in pack.rules]
     selected = []
     for name in names:
-        rule_name, at, version_text = name.partition("@")
-        rule = pack.find(rule_name)
-        version = rule.version
-        if at:
-            # ASCII digits only: int() would also take other scripts' digits.
-            if not (version_text.isascii() and version_text.isdigit()):
-                raise UsageError(f"bad rule version in {name!r}: expected ID@N")
-            version = rule.sql(int(version_text)).number
+        rule, version = pack.resolve(name)
         chosen = SelectedRule(rule, version, pack.is_released(rule, version))
         if chosen not in selected:
             selected.append(chosen)
     return selected
+
+
+def refuse_misshapen_drafts(rules: list[SelectedRule]) -> None:
+    """Released versions passed the shape check when they were locked; a draft has not. Only
+    drafts pay for importing sqlglot."""
+    drafts = [chosen.rule.sql(chosen.version) for chosen in rules if not chosen.released]
+    if not drafts:
+        return
+    from ducktrail.errors import RulePackErrors
+    from ducktrail.pack.sql_shape import version_shape_problems
+
+    problems = [problem for draft in drafts for problem in version_shape_problems(draft)]
+    if problems:
+        raise RulePackErrors(problems)
 
 
 def _check_window(since: datetime | None, until: datetime | None) -> None:
@@ -101,9 +112,10 @@ def scan_database(
 
     _check_window(since, until)
     rules = select_rules(pack, rule_names)
+    refuse_misshapen_drafts(rules)
     engine, held = open_for_scan(database, threads=threads, memory_limit=memory_limit)
     report = ScanReport(rules=rules, files_read=held["files"], events_read=held["events"])
-    queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
+    queries = [chosen.query() for chosen in rules]
     with engine:
         try:
             result = engine.run(queries, since, until, relation=f"main.{EVENTS_TABLE}", per_file_counts=False)
@@ -135,6 +147,7 @@ def scan(
     """
     _check_window(since, until)
     rules = select_rules(pack, rule_names)
+    refuse_misshapen_drafts(rules)
     found = discover(paths, keep_going=keep_going)
     report = ScanReport(rules=rules, skipped_files=list(found.skipped), unreadable=list(found.unreadable))
     files = list(found.files)
@@ -154,7 +167,7 @@ def _scan_files(
     keep_going: bool,
     progress: ProgressLine | None,
 ) -> ScanReport:
-    queries = [RuleQuery(chosen.key, chosen.rule.sql(chosen.version).sql) for chosen in rules]
+    queries = [chosen.query() for chosen in rules]
     engine.use_files(files)  # loads the adapter, whose read hook the counter takes over
     counter = engine.count_reads()
     so_far = counter.snapshot if counter is not None else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -65,6 +65,8 @@ STOPS_EARLY = ('"LIMIT_MODIFIER"', '"LIMIT_PERCENT_MODIFIER"', '"sample":{', '"e
 class RuleQuery:
     key: str
     sql: str
+    # The rule's SQL file, named in errors about it.
+    path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -375,17 +377,36 @@ class DuckDBEngine:
         tree = self._serialized(rule)
         return any(mark in tree for mark in STOPS_EARLY)
 
+    def output_columns(self, rule: RuleQuery) -> tuple[str, ...]:
+        """The rule's output columns; RulePackError naming its file when it is not one query that
+        binds to the relation."""
+        return self._columns(rule)[0]
+
+    @contextlib.contextmanager
+    def over_no_files(self) -> Iterator[None]:
+        """The adapter's view over one empty file, while inside: its columns and no rows (the view
+        binds read_json to files when it is created)."""
+        import os
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            empty = os.path.join(folder, "empty.json")
+            open(empty, "wb").close()
+            self.use_files([empty])
+            yield
+
     def _columns(self, rule: RuleQuery) -> tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]:
         """The rule's output columns, and those of them that are timestamps."""
         sql = strip_sql(rule.sql)
+        # Before DESCRIBE, which would run every statement of a script (a COPY ... TO among them).
+        if not self._is_query(sql):
+            raise RulePackError(f"rule {rule.key} is not one query (a single SELECT)", path=rule.path)
         try:
             described = self.con.execute("DESCRIBE " + sql).fetchall()
         except self.resource_errors:
             raise
         except self._duckdb.Error as exc:
-            if not self._is_query(sql):
-                raise RulePackError(f"rule {rule.key} is not a query") from None
-            raise RulePackError(f"rule {rule.key} does not bind: {first_line(exc)}") from None
+            raise RulePackError(f"rule {rule.key} does not bind: {first_line(exc)}", path=rule.path) from None
         names = tuple(name for name, *_ in described)
         stamps = tuple(
             (name, kind == "TIMESTAMP WITH TIME ZONE") for name, kind, *_ in described if kind.startswith("TIMESTAMP")

@@ -102,13 +102,7 @@ class Store:
         ).fetchone()
         if exists:
             return
-        import tempfile
-
-        # The adapter's view needs a file to bind to; an empty one gives its columns and no rows.
-        with tempfile.TemporaryDirectory() as folder:
-            empty = os.path.join(folder, "empty.json")
-            open(empty, "wb").close()
-            self.engine.use_files([empty])
+        with self.engine.over_no_files():
             self._create_events_table()
 
     def _create_events_table(self) -> None:

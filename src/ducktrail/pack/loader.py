@@ -19,6 +19,17 @@ class Pack:
     def is_released(self, rule: Rule, version: int) -> bool:
         return str(version) in self.lock.get(rule.id, {})
 
+    def resolve(self, name: str) -> tuple[Rule, int]:
+        """A rule and version from `ID` (its newest version) or `ID@N`; ID may be the upstream id."""
+        rule_name, at, version_text = name.partition("@")
+        rule = self.find(rule_name)
+        if not at:
+            return rule, rule.version
+        # ASCII digits only: int() would also take other scripts' digits.
+        if not (version_text.isascii() and version_text.isdigit()):
+            raise UsageError(f"bad rule version in {name!r}: expected ID@N")
+        return rule, rule.sql(int(version_text)).number
+
     def find(self, name: str) -> Rule:
         """A rule by its id or its upstream rule id."""
         for rule in self.rules:
@@ -33,9 +44,16 @@ def load_pack(rules_dir: Path | None = None, *, collect: bool = False) -> Pack:
     rules_dir = rules_dir or sqlfiles.rules_dir()
     if not rules_dir.is_dir():
         raise RulePackError("rule folder not found", path=str(rules_dir))
-    lock = read_lock(rules_dir / sqlfiles.lock_path().name)
+    lock_file = rules_dir / sqlfiles.lock_path().name
     rules: list[Rule] = []
     problems: list[RulePackError] = []
+    try:
+        lock = read_lock(lock_file)
+    except RulePackError as exc:
+        if not collect:
+            raise
+        problems.append(exc)
+        lock = {}
     for folder in sorted(p for p in rules_dir.iterdir() if p.is_dir()):
         try:
             rule = load_rule(folder)
@@ -49,6 +67,34 @@ def load_pack(rules_dir: Path | None = None, *, collect: bool = False) -> Pack:
             raise RulePackErrors(changed)
         problems.extend(changed)
         rules.append(rule)
+    loaded = {rule.id for rule in rules} | {path.name for path in rules_dir.iterdir() if path.is_dir()}
+    problems.extend(
+        RulePackError(f"released rule {rule_id} is missing: its folder {rule_id}/ is gone", path=str(lock_file))
+        for rule_id in sorted(set(lock) - loaded)
+    )
+    problems.extend(_shared_upstream_ids(rules))
+    if not rules and not problems:
+        problems.append(
+            RulePackError("no rules: expected a folder per rule, with rule.toml and v1.sql", path=str(rules_dir))
+        )
     if problems:
         raise RulePackErrors(problems)
     return Pack(rules=tuple(rules), lock=lock)
+
+
+def _shared_upstream_ids(rules: list[Rule]) -> list[RulePackError]:
+    """`--rule` and `transpile` take an upstream rule id too, so each must name one rule."""
+    first: dict[str, Rule] = {}
+    problems = []
+    for rule in rules:
+        if rule.upstream is None:
+            continue
+        earlier = first.setdefault(rule.upstream.rule_id, rule)
+        if earlier is not rule:
+            problems.append(
+                RulePackError(
+                    f"upstream.rule_id {rule.upstream.rule_id} is also {earlier.id}'s: one upstream rule, one port",
+                    path=str(rule.path / "rule.toml"),
+                )
+            )
+    return problems

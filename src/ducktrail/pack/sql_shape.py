@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ducktrail.errors import RulePackError
-from ducktrail.pack.rules import Rule
+from ducktrail.pack.rules import Rule, RuleVersion
 
 CANONICAL_RELATION = "cloudtrail_events"
 
@@ -51,11 +51,11 @@ def shape_problems(sql: str) -> list[str]:
     return problems
 
 
+def version_shape_problems(version: RuleVersion) -> list[RulePackError]:
+    """One rule version checked, each problem naming its SQL file."""
+    return [RulePackError(f"rule SQL {problem}", path=str(version.path)) for problem in shape_problems(version.sql)]
+
+
 def pack_shape_problems(rules: Iterable[Rule]) -> list[RulePackError]:
-    """Every version of every rule checked, each problem naming its SQL file."""
-    return [
-        RulePackError(f"rule SQL {problem}", path=str(version.path))
-        for rule in rules
-        for version in rule.versions
-        for problem in shape_problems(version.sql)
-    ]
+    """Every version of every rule checked."""
+    return [problem for rule in rules for version in rule.versions for problem in version_shape_problems(version)]
