@@ -187,6 +187,38 @@ def test_every_adapter_drops_empty_and_placeholder_values(engine, caplog):
         assert {"", "-", "none"} <= literals, f"{engine}: {column} keeps empty or placeholder values"
 
 
+# Trap: DuckDB's regexp_matches finds the pattern anywhere; Snowflake's REGEXP_LIKE must match
+# the whole string, so sqlglot's plain translation would never match 'InvokeFunction'.
+@pytest.mark.parametrize(
+    ("dialect", "expected"),
+    [
+        ("duckdb", "SELECT * FROM t WHERE REGEXP_MATCHES(event_name, '^Invoke')"),
+        ("snowflake", "SELECT * FROM t WHERE REGEXP_INSTR(event_name, '^Invoke') > 0"),
+        ("bigquery", "SELECT * FROM t WHERE REGEXP_CONTAINS(event_name, '^Invoke')"),
+        ("trino", "SELECT * FROM t WHERE REGEXP_LIKE(event_name, '^Invoke')"),
+        ("spark", "SELECT * FROM t WHERE event_name RLIKE '^Invoke'"),
+        ("clickhouse", "SELECT * FROM t WHERE match(event_name, '^Invoke')"),
+    ],
+)
+def test_regex_match_finds_the_pattern_anywhere_everywhere(dialect, expected):
+    assert rule_sql("SELECT * FROM t WHERE regexp_matches(event_name, '^Invoke')", dialect) == expected
+
+
+@pytest.mark.parametrize(
+    ("sql", "refusal"),
+    [
+        ("SELECT list_reduce(xs, lambda a, b: a + b) FROM t", "does not know DuckDB's function list_reduce()"),
+        ("SELECT * FROM t WHERE event_name GLOB 'Invoke*'", "copies GLOB unchanged"),
+        ("SELECT * FROM t WHERE event_name SIMILAR TO 'Invoke%'", "copies SIMILAR TO unchanged"),
+        ("SELECT * FROM t WHERE regexp_matches(event_name, '^invoke', 'i')", "with flags has no exact Snowflake form"),
+    ],
+)
+def test_what_sqlglot_would_copy_unchanged_is_refused(sql, refusal):
+    with pytest.raises(sqlglot.errors.UnsupportedError, match=re.escape(refusal)):
+        rule_sql(sql, "snowflake")
+    assert rule_sql(sql, "duckdb")
+
+
 def test_untranslatable_sql_fails_with_sqlglots_unsupported_error():
     with pytest.raises(sqlglot.errors.UnsupportedError):
         ready_to_run("SELECT list_sort(xs) FROM cloudtrail_events", target("bigquery"))

@@ -12,11 +12,20 @@ from sqlglot import exp
 
 from ducktrail.transpile.rewrites.binary_collation import binary_collation
 from ducktrail.transpile.rewrites.clickhouse_function_names import clickhouse_function_names
+from ducktrail.transpile.rewrites.partial_regex_match import partial_regex_match
+from ducktrail.transpile.rewrites.refuse_untranslatable import refuse_untranslatable
 from ducktrail.transpile.rewrites.sorted_distinct_lists import sorted_distinct_lists
 
 Rewrite = Callable[[exp.Expression, str], exp.Expression]
 
-REWRITES: tuple[Rewrite, ...] = (sorted_distinct_lists, binary_collation, clickhouse_function_names)
+# The refusal comes first: later rewrites may write functions sqlglot does not model.
+REWRITES: tuple[Rewrite, ...] = (
+    refuse_untranslatable,
+    sorted_distinct_lists,
+    binary_collation,
+    partial_regex_match,
+    clickhouse_function_names,
+)
 
 
 def rewrite(tree: exp.Expression, dialect: str) -> exp.Expression:
