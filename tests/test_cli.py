@@ -488,3 +488,16 @@ def test_a_draft_that_does_not_bind_is_named_by_its_file_in_a_scan(tmp_path):
     result = run("scan", SAMPLE, env=env)
     assert result.exit_code == 4, result.output
     assert f"{draft}: rule {RULE_ID}@2 does not bind" in result.stderr, result.output
+
+
+def test_ingest_help_lists_only_its_own_exit_codes():
+    result = run("ingest", "--help")
+    assert "--fail-on-alerts" not in result.stdout and "0 loaded" in result.stdout, result.stdout
+
+
+def test_skipped_files_are_counted_in_agreeing_number(tmp_path):
+    digest = "AWSLogs/1/CloudTrail-Digest/us-east-1/2026/11/01/d{}.json.gz"
+    for index in (1, 2):
+        write_trail_file(tmp_path / digest.format(index), [invoke()])
+    result = run("scan", str(tmp_path))
+    assert "2 files skipped (2 CloudTrail-Digest files)" in result.stderr, result.output

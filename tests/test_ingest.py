@@ -166,7 +166,10 @@ def test_a_file_that_is_not_cloudtrail_is_not_recorded_as_ingested(tmp_path):
     ("args", "code", "message"),
     [
         (["scan", "--db", "{missing}"], 3, "no such database file"),
-        (["scan", "--db", "{not_ducktrail}"], 3, "not a ducktrail database"),
+        (["scan", "--db", "{not_ducktrail}"], 3, "not a ducktrail database (no cloudtrail_events and no"),
+        (["scan", "--db", "{foreign_events}"], 3, "not a ducktrail database (no ducktrail_ingested_files table"),
+        (["ingest", "{tree}", "--db", "{foreign_events}"], 3, "holds a table cloudtrail_events that ducktrail"),
+        (["scan", "--db", "{tree}"], 3, "is a folder, not a database file"),
         (["scan", "{tree}", "--db", "{missing}"], 2, "not both"),
         (["scan"], 2, "give PATH... to scan files, or --db FILE to scan a database"),
         (["scan", "--db", "{missing}", "--keep-going"], 2, "--source and --keep-going apply to files"),
@@ -178,7 +181,10 @@ def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):
 
     not_ducktrail = tmp_path / "other.duckdb"
     duckdb.connect(str(not_ducktrail)).execute("CREATE TABLE t AS SELECT 1").close()
+    foreign_events = tmp_path / "foreign.duckdb"
+    duckdb.connect(str(foreign_events)).execute("CREATE TABLE cloudtrail_events (x INTEGER)").close()
     names = {"missing": tmp_path / "none.duckdb", "not_ducktrail": not_ducktrail, "tree": tree}
+    names["foreign_events"] = foreign_events
     result = run(*[a.format(**names) for a in args])
     assert result.exit_code == code, result.output
     assert message in result.output
@@ -247,6 +253,8 @@ def test_an_ingest_of_nothing_leaves_a_database_that_scan_db_reads(tmp_path):
     assert run("ingest", str(tmp_path / "empty"), "--db", str(db), "-q").exit_code == 0
     result = run("scan", "--db", str(db), "-f", "json")
     assert (result.exit_code, json.loads(result.stdout)) == (0, []), result.output
+    assert f"warning: {db} holds no events (load files into it with `ducktrail ingest`)" in result.stderr
+    assert "no CloudTrail files found" not in result.stderr, result.output
     assert stored_counts(db) == (0, 0, 0)
 
 

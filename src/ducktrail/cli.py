@@ -16,6 +16,9 @@ from ducktrail.report.formats import TABLE_ROWS
 EXIT_CODES = """Exit codes: 0 clean run (alerts or not); 1 alerts found and --fail-on-alerts given;
 2 usage error; 3 unreadable input (missing path, corrupt gzip, not CloudTrail JSON);
 4 invalid rule pack (bad metadata, released SQL changed) or engine failure; 130 interrupted."""
+INGEST_EXIT_CODES = """Exit codes: 0 loaded (or nothing new to load); 2 usage error; 3 unreadable input
+(missing path, corrupt gzip, not CloudTrail JSON, a database ducktrail cannot use);
+4 engine failure (such as running out of memory); 130 interrupted."""
 
 app = typer.Typer(
     help="Detection-as-code for AWS CloudTrail: versioned SQL rules run by DuckDB.",
@@ -208,7 +211,7 @@ def scan(
         raise typer.Exit(int(ExitCode.ALERTS))
 
 
-@app.command(epilog=EXIT_CODES)
+@app.command(epilog=INGEST_EXIT_CODES)
 def ingest(
     paths: Annotated[
         list[str],

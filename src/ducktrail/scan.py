@@ -58,6 +58,8 @@ class ScanReport:
     skipped_files: list[SkippedFile] = field(default_factory=list)
     unreadable: list[InputError] = field(default_factory=list)
     skipped_records: list[SkippedRecords] = field(default_factory=list)
+    # The ingested database scanned (`scan --db`), rather than files.
+    database: str | None = None
 
     @property
     def alerts(self) -> list[dict[str, Any]]:
@@ -114,7 +116,7 @@ def scan_database(
     rules = select_rules(pack, rule_names)
     refuse_misshapen_drafts(rules)
     engine, held = open_for_scan(database, threads=threads, memory_limit=memory_limit)
-    report = ScanReport(rules=rules, files_read=held["files"], events_read=held["events"])
+    report = ScanReport(rules=rules, files_read=held["files"], events_read=held["events"], database=database)
     queries = [chosen.query() for chosen in rules]
     with engine:
         try:

@@ -48,6 +48,18 @@ class Store:
             raise InputError(f"cannot open the database: {first_line(exc)}", path=path) from None
         if mode is not None:
             os.chmod(path, mode)
+        tables = {
+            name
+            for (name,) in engine.con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'"
+            ).fetchall()
+        }
+        if EVENTS_TABLE in tables and FILES_TABLE not in tables:
+            raise InputError(
+                f"holds a table {EVENTS_TABLE} that ducktrail did not make (no {FILES_TABLE} beside it);"
+                " ingest into another database",
+                path=path,
+            )
         engine.con.execute(
             f"CREATE TABLE IF NOT EXISTS store.{FILES_TABLE} ("
             " path VARCHAR PRIMARY KEY, size BIGINT, mtime DOUBLE, events BIGINT, ingested_at TIMESTAMP)"
@@ -147,11 +159,17 @@ def _events(count: FileCount | None) -> int:
 
 def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -> tuple[DuckDBEngine, dict[str, Any]]:
     """An engine over an ingested database, read-only, and what it holds."""
+    if os.path.isdir(path):
+        raise InputError("is a folder, not a database file (make one with `ducktrail ingest`)", path=path)
     if not os.path.isfile(path):
         raise InputError("no such database file (create it with `ducktrail ingest`)", path=path)
     engine = DuckDBEngine(threads=threads, memory_limit=memory_limit, database=path)
     tables = {name for (name,) in engine.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if EVENTS_TABLE not in tables or FILES_TABLE not in tables:
-        raise InputError("not a ducktrail database (no cloudtrail_events table; see `ducktrail ingest`)", path=path)
+    missing = [table for table in (EVENTS_TABLE, FILES_TABLE) if table not in tables]
+    if missing:
+        raise InputError(
+            f"not a ducktrail database (no {' and no '.join(missing)} table; make one with `ducktrail ingest`)",
+            path=path,
+        )
     files, events = held_totals(engine, FILES_TABLE)
     return engine, {"files": files, "events": events}

@@ -114,6 +114,12 @@ def skip_reason(path: str, *, explicit: bool) -> str | None:
             raise InputError("cannot read: the file name is not valid UTF-8", path=path) from None
     parts = Path(path).parts
     name = parts[-1] if parts else path
+    if "?" in path and name.lower().endswith(".gz"):
+        # DuckDB decides on decompression from the path with anything after a '?' cut off.
+        raise InputError(
+            "cannot read: DuckDB does not decompress a .gz file whose path holds a '?'; rename the file or its folder",
+            path=path,
+        )
     for folder in OTHER_TRAIL_FOLDERS:
         if folder in parts[:-1] or f"_{folder}_" in name:
             return f"{folder} file"

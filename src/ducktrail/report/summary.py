@@ -60,14 +60,32 @@ def _skipped_files(skipped: list) -> str:
     reasons = Counter(s.reason for s in skipped)
     text = plural(len(skipped), "file") + " skipped"
     if reasons:
-        text += " (" + ", ".join(f"{n} {reason}" for reason, n in sorted(reasons.items())) + ")"
+        text += " (" + ", ".join(_reason_count(n, reason) for reason, n in sorted(reasons.items())) + ")"
     return text
+
+
+def _reason_count(count: int, reason: str) -> str:
+    """A skip reason (a singular noun phrase, '... file') with its count.
+
+    >>> _reason_count(1, "CloudTrail-Digest file"), _reason_count(2, "CloudTrail-Digest file")
+    ('1 CloudTrail-Digest file', '2 CloudTrail-Digest files')
+    >>> _reason_count(3, "not a .json/.jsonl/.ndjson file")
+    '3 not .json/.jsonl/.ndjson files'
+    """
+    if count == 1 or not reason.endswith(" file"):
+        return f"{count} {reason}"
+    negated = reason.startswith("not a ")
+    noun = reason.removeprefix("not a ").removesuffix(" file")
+    return f"{count} {'not ' if negated else ''}{noun} files"
 
 
 def warnings(report: ScanReport | IngestReport) -> list[str]:
     lines = [f"ducktrail: warning: unreadable, skipped: {problem}" for problem in report.unreadable]
     read = report.files_read if isinstance(report, ScanReport) else report.files_ingested + report.files_unchanged
-    if not read and not report.unreadable:
+    database = report.database if isinstance(report, ScanReport) else None
+    if database is not None and not report.events_read:
+        lines.append(f"ducktrail: warning: {database} holds no events (load files into it with `ducktrail ingest`)")
+    elif not read and not report.unreadable:
         lines.append("ducktrail: warning: no CloudTrail files found (see the skipped files in the summary)")
     for skipped in report.skipped_records:
         where = f" (first: record {skipped.first_record})" if skipped.first_record else ""
