@@ -103,9 +103,11 @@ def test_version_must_name_the_newest_sql_file(rule_copy):
 
 def test_unknown_keys_and_bad_toml_are_reported(rule_copy):
     metadata = rule_copy / "rule.toml"
-    rewrite(metadata, "risk_score = 47", "risk_score = 47\nrisk_scroe = 5")
-    with pytest.raises(RulePackErrors, match="unknown key 'risk_scroe'"):
+    rewrite(metadata, "risk_score = 47", "risk_score = 47\nrisk_scroe = 5\npath = 'elsewhere'\nversions = [1]")
+    with pytest.raises(RulePackErrors) as caught:
         load_rule(rule_copy)
+    for key in ("risk_scroe", "path", "versions"):
+        assert f"unknown key '{key}'" in str(caught.value), caught.value
     metadata.write_text("id = ")
     with pytest.raises(RulePackErrors, match=r"rule.toml:1: invalid TOML"):
         load_rule(rule_copy)

@@ -147,7 +147,8 @@ def _build_rule(f: _Fields, folder: Path) -> Rule | None:
         versions=versions,
         path=folder,
     )
-    f.reject_unknown(values)
+    # `versions` and `path` come from the folder, not from rule.toml.
+    f.reject_unknown(set(values) - {"versions", "path"})
     if f.problems:
         return None
     return Rule(**values)  # type: ignore[arg-type]
