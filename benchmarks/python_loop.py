@@ -2,10 +2,11 @@
 
     python benchmarks/python_loop.py PATH...
 
-Walks the folders like ducktrail (skipping the CloudTrail-Digest/-Insight/-NetworkActivity
-folders), applies Elastic's pipeline shaping and the upstream rule to each record, and prints
-the alerts as ducktrail's JSON would (the rule's columns), so the benchmark can check that both
-agree before comparing their speed.
+Reads the files named, and walks the folders named (skipping the CloudTrail-Digest/-Insight/
+-NetworkActivity folders; the benchmark names the files ducktrail reads instead). A file holds
+{"Records": [...]} values or one event per line, as ducktrail reads them. It applies Elastic's
+pipeline shaping and the upstream rule to each record, and prints the alerts as ducktrail's JSON
+would (the rule's columns), so the benchmark can check that both agree before comparing speed.
 """
 
 from __future__ import annotations
@@ -25,11 +26,30 @@ FUNCTION = re.compile(r"^arn:aws:lambda:[a-z0-9-]*:([0-9]{12}):")
 
 def files(paths):
     for path in paths:
+        if not os.path.isdir(path):
+            yield path
+            continue
         for folder, subfolders, names in os.walk(path):
             subfolders[:] = sorted(d for d in subfolders if d not in SKIP)
             for name in sorted(names):
                 if name.endswith((".json", ".json.gz")):
                     yield os.path.join(folder, name)
+
+
+def records(path):
+    """The events of one file: each {"Records": [...]} value's records, any other value itself."""
+    opener = gzip.open if path.lower().endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        text = handle.read()
+    try:
+        values = [json.loads(text)]
+    except json.JSONDecodeError:
+        values = [json.loads(line) for line in text.splitlines() if line.strip()]
+    for value in values:
+        if isinstance(value, dict) and isinstance(value.get("Records"), list):
+            yield from value["Records"]
+        else:
+            yield value
 
 
 def present(value):
@@ -47,11 +67,8 @@ def is_ip(value):
 def main(paths):
     groups = {}
     for path in files(paths):
-        opener = gzip.open if path.endswith(".gz") else open
-        with opener(path, "rb") as handle:
-            records = json.load(handle)["Records"]
-        for r in records:
-            if present(r.get("eventSource")) != "lambda.amazonaws.com":
+        for r in records(path):
+            if not isinstance(r, dict) or present(r.get("eventSource")) != "lambda.amazonaws.com":
                 continue
             name = present(r.get("eventName"))
             if not (isinstance(name, str) and name.startswith("Invoke")):

@@ -7,14 +7,15 @@ repeat scans of the database, start-up, time growth and peak memory, measured in
 Data is generated under benchmarks/data/ (see generate.py; the same seed and size give the same
 files) and reused by later runs; --data times existing CloudTrail trees instead, such as data
 generated independently of generate.py. Every command is timed as a whole process, best of --repeat
-runs (one run for the slow Python loop); peak memory is the process's maximum RSS. The zcat
-floor, DuckDB's bare reader and the cold scan run in alternating rounds, so that drift in the
-machine's speed hits them alike.
+runs (ingest once: a second run has nothing new to load); peak memory is the highest maximum RSS
+of its runs, measured by measure.py. The zcat floor, DuckDB's bare readers, the cold scan and
+the Python loop run in alternating rounds, so that drift in the machine's speed hits them alike.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -40,23 +41,25 @@ DUCKTRAIL = [str(BIN / "ducktrail")] if (BIN / "ducktrail").exists() else [sys.e
 
 
 def timed(command: list[str], *, stdout=subprocess.DEVNULL, repeat: int = 1) -> tuple[float, float, bytes]:
-    """(best wall seconds, max RSS in MB of that run, stdout of the last run) of a command."""
+    """(best wall seconds, highest peak RSS in MB over the runs, stdout of the last run) of a
+    command, each run measured by measure.py."""
     best, rss, output = float("inf"), 0.0, b""
     for _ in range(repeat):
-        with tempfile.TemporaryFile() as out:
-            start = time.perf_counter()
-            process = subprocess.Popen(command, stdout=out if stdout is None else stdout, stderr=subprocess.PIPE)
-            _, status, usage = os.wait4(process.pid, 0)
-            elapsed = time.perf_counter() - start
-            process.returncode = os.waitstatus_to_exitcode(status)
-            stderr = process.stderr.read() if process.stderr else b""
-            if process.returncode not in (0, 1):
-                raise SystemExit(f"{' '.join(command)} failed ({process.returncode}): {stderr.decode()[-2000:]}")
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryDirectory() as work:
+            report = Path(work) / "figures.json"
+            measured = [sys.executable, str(HERE / "measure.py"), str(report), *command]
+            process = subprocess.run(
+                measured, stdout=out if stdout is None else stdout, stderr=subprocess.PIPE, check=False
+            )
+            figures = json.loads(report.read_text()) if report.exists() else {"code": process.returncode}
+            if process.returncode != 0 or figures["code"] != 0:
+                error = process.stderr.decode(errors="replace")[-2000:]
+                raise SystemExit(f"{' '.join(command)} failed ({figures['code']}): {error}")
             if stdout is None:
                 out.seek(0)
                 output = out.read()
-        if elapsed < best:
-            best, rss = elapsed, usage.ru_maxrss / 1024
+        best = min(best, figures["seconds"])
+        rss = max(rss, figures["rss_mb"])
     return best, rss, output
 
 
@@ -74,24 +77,27 @@ def zcat_floor(files: list[str]) -> float:
 
 def side_by_side(zcat_files: list[str], commands: dict[str, list[str]], repeat: int) -> dict[str, tuple]:
     """The zcat floor and each command, interleaved round by round so that drift in the machine's
-    speed hits them alike; best of `repeat` rounds each."""
+    speed hits them alike: each command's best time of `repeat` rounds, its highest peak RSS."""
     best: dict[str, tuple] = {"zcat": (float("inf"), 0.0, b"")}
     for _ in range(repeat):
         best["zcat"] = min(best["zcat"], (zcat_floor(zcat_files), 0.0, b""), key=lambda run: run[0])
         for name, command in commands.items():
-            run = timed(command, stdout=None)
-            best[name] = min(best.get(name, run), run, key=lambda r: r[0])
+            seconds, rss, output = timed(command, stdout=None)
+            previous = best.get(name, (seconds, rss, output))
+            best[name] = (min(previous[0], seconds), max(previous[1], rss), output)
     return best
 
 
 def data_for(events: int, seed: int) -> Path:
+    """The generated tree of this size and seed, made anew when generate.py has changed since."""
     folder = HERE / "data" / f"seed{seed}-{events}"
     marker = folder / ".complete"
-    if not marker.exists():
+    made_by = hashlib.sha256((HERE / "generate.py").read_bytes()).hexdigest()
+    if not marker.exists() or marker.read_text().strip() != made_by:
         shutil.rmtree(folder, ignore_errors=True)
         print(f"generating {events:,} events (seed {seed}) in {folder} ...", file=sys.stderr)
         generate(str(folder), events, seed)
-        marker.write_text("ok\n")
+        marker.write_text(made_by + "\n")
     return folder
 
 
@@ -110,21 +116,26 @@ def bench_tree(folder: Path, repeat: int, python_loop_max: int, settings: list[s
     if not files:
         raise SystemExit(f"no CloudTrail files under {folder}")
     size = sum(os.path.getsize(f) for f in files)
-    result: dict = {"data": str(folder), "files": len(files), "gzip_mb": round(size / 1e6, 1)}
+    result: dict = {"data": str(folder), "files": len(files), "stored_mb": round(size / 1e6, 1)}
+    result["all_gzipped"] = all(f.lower().endswith(".gz") for f in files)
     scan = [*DUCKTRAIL, "scan", str(folder), "-f", "json", "-q", *settings]
     reader = [sys.executable, str(HERE / "reader_floor.py")]
     json_format = reading_for(files).format  # decided here, so that its look at each file is not timed
     one_field = [*reader, ONE_FIELD, json_format, *files]
     rule_fields = [*reader, rule_read_type(files[0]), json_format, *files]
-    runs = side_by_side(files, {"scan": scan, "duckdb_floor": one_field, "duckdb_fields": rule_fields}, repeat)
-    result["events"] = int(runs["duckdb_floor"][2])
+    # An untimed read first: it counts the events, and every command then finds the files cached.
+    result["events"] = int(timed(one_field, stdout=None)[2])
+    commands = {"scan": scan, "duckdb_floor": one_field, "duckdb_fields": rule_fields}
+    if result["events"] <= python_loop_max:
+        # The files the scan reads, named: the loop need not find them the way ducktrail does.
+        commands["python"] = [sys.executable, str(HERE / "python_loop.py"), *files]
+    runs = side_by_side(files, commands, repeat)
     result["zcat_s"] = runs["zcat"][0]
     result["duckdb_floor_s"] = runs["duckdb_floor"][0]
     result["duckdb_fields_s"] = runs["duckdb_fields"][0]
     result["scan_s"], result["scan_rss_mb"], scanned = runs["scan"]
-    if result["events"] <= python_loop_max:
-        loop = [sys.executable, str(HERE / "python_loop.py"), str(folder)]
-        result["python_s"], result["python_rss_mb"], looped = timed(loop, stdout=None)
+    if "python" in runs:
+        result["python_s"], result["python_rss_mb"], looped = runs["python"]
         result["python_agrees"] = alert_keys(looped) == alert_keys(scanned)
     with tempfile.TemporaryDirectory() as work:
         db = str(Path(work) / "trail.duckdb")
@@ -171,7 +182,8 @@ def report(results: list[dict], start: dict, settings: dict) -> None:
     )
     for r in results:
         ev = r["events"]
-        print(f"\n{ev:,} events in {r['files']} files ({r['gzip_mb']} MB gzipped, {r['data']}); {r['alerts']} alerts")
+        stored = f"{r['stored_mb']} MB {'gzipped' if r['all_gzipped'] else 'on disk, not all gzipped'}"
+        print(f"\n{ev:,} events in {r['files']} files ({stored}, {r['data']}); {r['alerts']} alerts")
         rows = [
             ("parallel zcat (floor)", r["zcat_s"], None),
             ("DuckDB read_json, one field (floor)", r["duckdb_floor_s"], None),

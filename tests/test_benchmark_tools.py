@@ -76,3 +76,21 @@ def test_growth_is_reported_from_the_smallest_tree_to_the_largest_and_only_when_
     assert "peak scan RSS at 5,000,000: 280 MB" in line, line
     assert run.growth_line([small, dict(small, scan_s=2.0)]) is None
     assert run.growth_line([small]) is None
+
+
+def test_peak_memory_is_the_commands_own_not_the_benchmarks():
+    ballast = b"x" * (300 << 20)  # the benchmark's own memory, which a child forked from it would count
+    _, rss, _ = run.timed([sys.executable, "-c", "pass"])
+    assert len(ballast) and rss < 100, f"{rss:.0f} MB for an empty Python"
+
+
+def test_python_baseline_reads_named_files_and_event_per_line_exports(tmp_path):
+    events = [invoke(f"arn:aws:sts::444455556666:assumed-role/R/s{i}", event_id=f"e{i}") for i in range(3)]
+    export = write_ndjson(tmp_path / "export.jsonl", events)
+    trail = write_trail_file(tmp_path / "trail.json.gz", events)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        python_loop.main([str(export), str(trail)])
+    looped = json.loads(out.getvalue())
+    assert [a["invocation_count"] for a in looped] == [2, 2, 2], looped
+    assert looped == rule_columns(scan_paths(export, trail).alerts)
