@@ -16,7 +16,7 @@ from ducktrail.engine.duckdb_scan import (
     first_line,
     parse_objects,
 )
-from ducktrail.errors import InputError, RulePackError, UsageError
+from ducktrail.errors import InputError, RulePackError, RulePackErrors, UsageError
 from ducktrail.inputs.discover import SkippedFile, discover
 from ducktrail.pack.loader import Pack
 from ducktrail.pack.rules import Rule
@@ -86,7 +86,6 @@ def refuse_misshapen_drafts(rules: list[SelectedRule]) -> None:
     drafts = [chosen.rule.sql(chosen.version) for chosen in rules if not chosen.released]
     if not drafts:
         return
-    from ducktrail.errors import RulePackErrors
     from ducktrail.pack.sql_shape import version_shape_problems
 
     problems = [problem for draft in drafts for problem in version_shape_problems(draft)]
