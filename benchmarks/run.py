@@ -40,10 +40,25 @@ BIN = Path(sys.executable).parent
 DUCKTRAIL = [str(BIN / "ducktrail")] if (BIN / "ducktrail").exists() else [sys.executable, "-m", "ducktrail"]
 
 
-def timed(command: list[str], *, stdout=subprocess.DEVNULL, repeat: int = 1) -> tuple[float, float, bytes]:
+# (best wall seconds, highest peak RSS in MB, stdout of the last run)
+Run = tuple[float, float, bytes]
+
+
+def combined(earlier: Run | None, later: Run) -> Run:
+    """Runs of one command taken together: the best time, the highest peak memory, the latest output.
+
+    >>> combined((2.0, 50.0, b"a"), (1.5, 40.0, b"b"))
+    (1.5, 50.0, b'b')
+    """
+    if earlier is None:
+        return later
+    return min(earlier[0], later[0]), max(earlier[1], later[1]), later[2]
+
+
+def timed(command: list[str], *, stdout=subprocess.DEVNULL, repeat: int = 1) -> Run:
     """(best wall seconds, highest peak RSS in MB over the runs, stdout of the last run) of a
     command, each run measured by measure.py."""
-    best, rss, output = float("inf"), 0.0, b""
+    runs: Run | None = None
     for _ in range(repeat):
         with tempfile.TemporaryFile() as out, tempfile.TemporaryDirectory() as work:
             report = Path(work) / "figures.json"
@@ -55,12 +70,11 @@ def timed(command: list[str], *, stdout=subprocess.DEVNULL, repeat: int = 1) -> 
             if process.returncode != 0 or figures["code"] != 0:
                 error = process.stderr.decode(errors="replace")[-2000:]
                 raise SystemExit(f"{' '.join(command)} failed ({figures['code']}): {error}")
-            if stdout is None:
-                out.seek(0)
-                output = out.read()
-        best = min(best, figures["seconds"])
-        rss = max(rss, figures["rss_mb"])
-    return best, rss, output
+            out.seek(0)
+            run = (figures["seconds"], figures["rss_mb"], out.read() if stdout is None else b"")
+        runs = combined(runs, run)
+    assert runs is not None, "repeat must be at least 1"
+    return runs
 
 
 def zcat_floor(files: list[str]) -> float:
@@ -82,9 +96,7 @@ def side_by_side(zcat_files: list[str], commands: dict[str, list[str]], repeat: 
     for _ in range(repeat):
         best["zcat"] = min(best["zcat"], (zcat_floor(zcat_files), 0.0, b""), key=lambda run: run[0])
         for name, command in commands.items():
-            seconds, rss, output = timed(command, stdout=None)
-            previous = best.get(name, (seconds, rss, output))
-            best[name] = (min(previous[0], seconds), max(previous[1], rss), output)
+            best[name] = combined(best.get(name), timed(command, stdout=None))
     return best
 
 
