@@ -42,7 +42,7 @@ scan +args:
 
 # Run the rule SQL in the DuckDB shell over the sample tree, as an analyst would
 sql-sample:
-    duckdb -c "SET VARIABLE ducktrail_files = {{ sample_files }}" -c ".read sql/sources/duckdb/cloudtrail.sql" -c ".read sql/rules/aws-lambda-function-invoked-cross-account/v1.sql"
+    duckdb -c "SET VARIABLE ducktrail_files = {{ sample_files }}" -c ".read sql/sources/duckdb/cloudtrail.sql" -c ".read sql/rules/aws-lambda-function-invoked-cross-account/v2.sql"
 
 # Print a rule as SQL for another engine (e.g. `just transpile -d snowflake`)
 transpile *args:

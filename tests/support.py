@@ -27,6 +27,16 @@ ALERT_KEYS = (
 _PACK: Pack | None = None
 
 
+def newest_version() -> int:
+    """The bundled rule's newest released version, the one a scan runs unless told otherwise."""
+    return pack().find(RULE_ID).version
+
+
+def newest_sql() -> str:
+    """The SQL text of that version, which tests copy into drafts."""
+    return pack().find(RULE_ID).sql().sql
+
+
 def pack() -> Pack:
     global _PACK
     if _PACK is None:

@@ -15,10 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from ducktrail.cli import app
-from tests.support import ALERT_KEYS, FIXTURES, REPO, RULE_ID, invoke, write_trail_file
+from tests.support import ALERT_KEYS, FIXTURES, REPO, RULE_ID, invoke, newest_sql, newest_version, write_trail_file
 
 SAMPLE = str(FIXTURES / "AWSLogs")
 EXPECTED = json.loads((FIXTURES / "AWSLogs.expected.json").read_text())["alerts"]
+# The version a scan runs, and the next one, which tests write as a draft.
+NEWEST = newest_version()
+DRAFT = NEWEST + 1
 REQUIRED_KEYS = {"rule_id", "rule_name", "rule_version", "severity", "risk_score", *ALERT_KEYS}
 
 
@@ -35,7 +38,7 @@ def test_scan_json_prints_the_expected_alerts_with_every_required_key():
     assert [{k: a[k] for k in ALERT_KEYS} for a in alerts] == EXPECTED
     for alert in alerts:
         assert alert.keys() >= REQUIRED_KEYS, result.stdout
-        assert alert["rule_id"] == RULE_ID and alert["rule_version"] == 1
+        assert alert["rule_id"] == RULE_ID and alert["rule_version"] == NEWEST
         assert alert["severity"] == "medium" and alert["risk_score"] == 47
 
 
@@ -55,7 +58,7 @@ def test_quiet_drops_the_summary():
 def test_table_names_the_rule_and_each_principal():
     result = run("scan", SAMPLE)
     assert result.exit_code == 0, result.output
-    assert "aws-lambda-function-invoked-cross-account v1" in result.stdout
+    assert f"{RULE_ID} v{NEWEST}" in result.stdout
     assert "3 alerts" in result.stdout
     for alert in EXPECTED:
         assert alert["caller_account"] in result.stdout, result.stdout
@@ -232,29 +235,31 @@ def test_invalid_metadata_exits_4_with_file_and_line(tmp_path):
 def test_lock_check_fails_on_an_unlocked_draft_and_lock_releases_it(tmp_path):
     pack = copy_pack(tmp_path)
     rule_dir = pack / "rules" / RULE_ID
-    (rule_dir / "v2.sql").write_text((rule_dir / "v1.sql").read_text() + "\n-- v2\n")
+    (rule_dir / f"v{DRAFT}.sql").write_text(newest_sql() + "\n-- tuned\n")
     metadata = rule_dir / "rule.toml"
-    metadata.write_text(metadata.read_text().replace("version = 1\n", "version = 2\n", 1))
+    metadata.write_text(metadata.read_text().replace(f"version = {NEWEST}\n", f"version = {DRAFT}\n", 1))
     env = {"DUCKTRAIL_SQL_DIR": str(pack)}
     check = run("lock", "--check", env=env)
-    assert check.exit_code == 4 and "version 2 is not in the lock file" in check.stderr, check.output
+    assert check.exit_code == 4 and f"version {DRAFT} is not in the lock file" in check.stderr, check.output
     assert run("lock", env=env).exit_code == 0
     assert run("lock", "--check", env=env).exit_code == 0
-    assert set(json.loads((pack / "rules" / "rules.lock.json").read_text())[RULE_ID]) == {"1", "2"}
+    locked = json.loads((pack / "rules" / "rules.lock.json").read_text())[RULE_ID]
+    assert set(locked) == {str(n) for n in range(1, DRAFT + 1)}
 
 
 def test_list_shows_the_rule():
     result = run("list")
     assert result.exit_code == 0 and RULE_ID in result.stdout, result.output
     listed = json.loads(run("list", "-f", "json").stdout)
-    assert listed[0]["id"] == RULE_ID and listed[0]["released_versions"] == [1]
+    assert listed[0]["id"] == RULE_ID and listed[0]["released_versions"] == list(range(1, NEWEST + 1))
 
 
 @pytest.mark.parametrize("name", [RULE_ID, "49002bbe-7aea-4146-91eb-b2b683bf5ed5"])
 def test_show_prints_metadata_triage_and_sql(name):
     result = run("show", name)
     assert result.exit_code == 0, result.output
-    for text in ("T1648 Serverless Execution", "Triage", "AddPermission", "FROM cloudtrail_events", "v1.sql, sha256:"):
+    sql_file = f"v{NEWEST}.sql, sha256:"
+    for text in ("T1648 Serverless Execution", "Triage", "AddPermission", "FROM cloudtrail_events", sql_file):
         assert text in result.stdout, result.stdout
 
 
@@ -279,7 +284,8 @@ def test_running_out_of_memory_exits_4_and_blames_no_file():
 def test_show_unknown_version_is_a_usage_error():
     result = run("show", RULE_ID, "--version", "9")
     assert result.exit_code == 2, result.output
-    assert "has no version 9 (versions: 1)" in result.stderr
+    versions = ", ".join(str(n) for n in range(1, NEWEST + 1))
+    assert f"has no version 9 (versions: {versions})" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize(
@@ -288,7 +294,7 @@ def test_show_unknown_version_is_a_usage_error():
 def test_transpile_prints_ready_to_run_sql(dialect):
     result = run("transpile", RULE_ID, "--dialect", dialect)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"-- ducktrail rule {RULE_ID} version 1"), result.stdout[:200]
+    assert result.stdout.startswith(f"-- ducktrail rule {RULE_ID} version {NEWEST}"), result.stdout[:200]
     assert "cloudtrail_events" in result.stdout
 
 
@@ -407,24 +413,24 @@ def test_the_table_shows_control_characters_from_the_logs_as_escapes(tmp_path):
 
 
 def draft_pack(tmp_path, sql):
-    """A copy of the pack whose rule has a draft v2.sql holding `sql`; its DUCKTRAIL_SQL_DIR."""
+    """A copy of the pack whose rule has a draft version DRAFT holding `sql`; its DUCKTRAIL_SQL_DIR,
+    and the draft's file."""
     pack = copy_pack(tmp_path)
     rule_dir = pack / "rules" / RULE_ID
-    (rule_dir / "v2.sql").write_text(sql)
+    (rule_dir / f"v{DRAFT}.sql").write_text(sql)
     metadata = rule_dir / "rule.toml"
-    metadata.write_text(metadata.read_text().replace("version = 1\n", "version = 2\n", 1))
-    return {"DUCKTRAIL_SQL_DIR": str(pack)}, rule_dir / "v2.sql"
+    metadata.write_text(metadata.read_text().replace(f"version = {NEWEST}\n", f"version = {DRAFT}\n", 1))
+    return {"DUCKTRAIL_SQL_DIR": str(pack)}, rule_dir / f"v{DRAFT}.sql"
 
 
 def test_lock_refuses_a_draft_that_does_not_bind_and_names_its_file(tmp_path):
-    v1 = (REPO / "sql" / "rules" / RULE_ID / "v1.sql").read_text()
-    env, draft = draft_pack(tmp_path, v1.replace("AND error_code IS NULL", "AND eror_code IS NULL"))
+    env, draft = draft_pack(tmp_path, newest_sql().replace("AND error_code IS NULL", "AND eror_code IS NULL"))
     lock_file = tmp_path / "sql" / "rules" / "rules.lock.json"
     before = lock_file.read_text()
     for args in (["lock"], ["lock", "--check"]):
         result = run(*args, env=env)
         assert result.exit_code == 4, result.output
-        assert f"{draft}: rule {RULE_ID}@2 does not bind: Binder Error" in result.stderr, result.output
+        assert f"{draft}: rule {RULE_ID}@{DRAFT} does not bind: Binder Error" in result.stderr, result.output
     assert lock_file.read_text() == before
 
 
@@ -470,16 +476,15 @@ def test_a_draft_that_is_not_one_select_over_the_events_is_refused_before_it_run
 
 
 def test_transpile_takes_id_at_version_and_marks_a_draft(tmp_path):
-    v1 = (REPO / "sql" / "rules" / RULE_ID / "v1.sql").read_text()
-    env, _ = draft_pack(tmp_path, v1 + "\n-- tuned\n")
+    env, _ = draft_pack(tmp_path, newest_sql() + "\n-- tuned\n")
     draft = run("transpile", RULE_ID, "-d", "trino", env=env)
-    assert draft.exit_code == 0 and "version 2, an unreleased draft (not in the lock file)" in draft.stdout, (
+    assert draft.exit_code == 0 and f"version {DRAFT}, an unreleased draft (not in the lock file)" in draft.stdout, (
         draft.output
     )
     released = run("transpile", f"{RULE_ID}@1", "-d", "trino", env=env)
     assert released.exit_code == 0, released.output
     assert released.stdout.startswith(f"-- ducktrail rule {RULE_ID} version 1 (sha256:"), released.stdout
-    clash = run("transpile", f"{RULE_ID}@1", "-d", "trino", "--version", "2", env=env)
+    clash = run("transpile", f"{RULE_ID}@1", "-d", "trino", "--version", str(DRAFT), env=env)
     assert clash.exit_code == 2 and "name different versions" in clash.stderr, clash.output
 
 
@@ -487,7 +492,7 @@ def test_a_draft_that_does_not_bind_is_named_by_its_file_in_a_scan(tmp_path):
     env, draft = draft_pack(tmp_path, "SELECT no_such_column FROM cloudtrail_events")
     result = run("scan", SAMPLE, env=env)
     assert result.exit_code == 4, result.output
-    assert f"{draft}: rule {RULE_ID}@2 does not bind" in result.stderr, result.output
+    assert f"{draft}: rule {RULE_ID}@{DRAFT} does not bind" in result.stderr, result.output
 
 
 def test_ingest_help_lists_only_its_own_exit_codes():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import FIXTURES, REPO
+from tests.support import FIXTURES, REPO, RULE_ID, newest_version
 
 README = (REPO / "README.md").read_text()
 
@@ -34,6 +34,8 @@ def documented_command() -> str:
 def test_readme_command_runs_the_rule_in_the_duckdb_shell():
     command = documented_command()
     assert command.startswith("duckdb ")
+    # Analysts copy it: it runs the version a scan runs.
+    assert f"sql/rules/{RULE_ID}/v{newest_version()}.sql" in command, command
     # Same statements, JSON output mode so the result can be compared.
     command = command.replace("duckdb", f"{duckdb_shell()} -json", 1)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}

@@ -12,7 +12,11 @@ from ducktrail.pack.lock import changed_releases, drafts, locked_with_drafts, re
 from ducktrail.pack.rules import load_rule
 from ducktrail.pack.sql_shape import pack_shape_problems, shape_problems
 from ducktrail.sqlfiles import rules_dir
-from tests.support import RULE_ID
+from tests.support import RULE_ID, newest_sql, newest_version
+
+# The version the bundled rule is at, and the next one, which tests write as a draft.
+NEWEST = newest_version()
+DRAFT = NEWEST + 1
 
 PACK = load_pack()
 
@@ -93,12 +97,13 @@ def test_loader_fails_fast_by_default_and_collects_across_rules_on_request(tmp_p
 
 
 def test_version_must_name_the_newest_sql_file(rule_copy):
-    (rule_copy / "v3.sql").write_text("SELECT * FROM cloudtrail_events")
+    (rule_copy / f"v{DRAFT + 1}.sql").write_text("SELECT * FROM cloudtrail_events")
     with pytest.raises(RulePackErrors) as caught:
         load_rule(rule_copy)
     text = str(caught.value)
-    assert "versions must run 1..N without gaps, found [1, 3]" in text
-    assert "version is 1 but the newest SQL file is v3.sql" in text
+    found = [*range(1, NEWEST + 1), DRAFT + 1]
+    assert f"versions must run 1..N without gaps, found {found}" in text
+    assert f"version is {NEWEST} but the newest SQL file is v{DRAFT + 1}.sql" in text
 
 
 def test_unknown_keys_and_bad_toml_are_reported(rule_copy):
@@ -115,12 +120,13 @@ def test_unknown_keys_and_bad_toml_are_reported(rule_copy):
 
 def test_locking_adds_drafts_and_refuses_to_relock_a_changed_release(rule_copy):
     lock = read_lock(rules_dir() / "rules.lock.json")
-    (rule_copy / "v2.sql").write_text((rule_copy / "v1.sql").read_text() + "-- tuned\n")
-    rewrite(rule_copy / "rule.toml", "version = 1\n", "version = 2\n")
+    (rule_copy / f"v{DRAFT}.sql").write_text(newest_sql() + "-- tuned\n")
+    rewrite(rule_copy / "rule.toml", f"version = {NEWEST}\n", f"version = {DRAFT}\n")
     rule = load_rule(rule_copy)
-    assert drafts([rule], lock) == [(rule, 2)]
+    assert drafts([rule], lock) == [(rule, DRAFT)]
     updated = locked_with_drafts([rule], lock)
-    assert set(updated[RULE_ID]) == {"1", "2"} and updated[RULE_ID]["1"] == lock[RULE_ID]["1"]
+    assert set(updated[RULE_ID]) == {str(n) for n in range(1, DRAFT + 1)}
+    assert all(updated[RULE_ID][str(n)] == lock[RULE_ID][str(n)] for n in range(1, DRAFT))
     rewrite(rule_copy / "v1.sql", "count(*)", "count(DISTINCT event_id)")
     changed = load_rule(rule_copy)
     with pytest.raises(RulePackError, match="released SQL changed"):
@@ -130,7 +136,7 @@ def test_locking_adds_drafts_and_refuses_to_relock_a_changed_release(rule_copy):
 def test_problems_inside_tables_carry_the_line_in_that_table(rule_copy):
     metadata = rule_copy / "rule.toml"
     rewrite(metadata, 'id = "TA0002"', 'id = "TA2"')
-    rewrite(metadata, "version = 1\nname = ", 'version = "1"\nname = ')
+    rewrite(metadata, "version = 1\nname = ", 'version = "1"\nname = ')  # upstream's version
     rewrite(metadata, 'reference = "https://attack.mitre.org/techniques/T1648/"', 'reference = "http://x"')
     lines = metadata.read_text().splitlines()
     with pytest.raises(RulePackErrors) as caught:
@@ -176,11 +182,12 @@ def test_rule_files_that_are_not_utf8_text_or_not_files_are_named(rule_copy):
     with pytest.raises(RulePackErrors, match=r"rule.toml: not UTF-8 text \(byte 0xff"):
         load_rule(rule_copy)
     shutil.copy(rules_dir() / RULE_ID / "rule.toml", rule_copy / "rule.toml")
-    rewrite(rule_copy / "rule.toml", "version = 1\n", "version = 2\n")
-    (rule_copy / "v2.sql").write_bytes(b"SELECT '\xff' FROM cloudtrail_events")
-    with pytest.raises(RulePackErrors, match=r"v2.sql: not UTF-8 text"):
+    rewrite(rule_copy / "rule.toml", f"version = {NEWEST}\n", f"version = {DRAFT}\n")
+    draft = rule_copy / f"v{DRAFT}.sql"
+    draft.write_bytes(b"SELECT '\xff' FROM cloudtrail_events")
+    with pytest.raises(RulePackErrors, match=rf"v{DRAFT}.sql: not UTF-8 text"):
         load_rule(rule_copy)
-    (rule_copy / "v2.sql").unlink()
-    (rule_copy / "v2.sql").mkdir()
-    with pytest.raises(RulePackErrors, match=r"v2.sql: cannot read rule SQL"):
+    draft.unlink()
+    draft.mkdir()
+    with pytest.raises(RulePackErrors, match=rf"v{DRAFT}.sql: cannot read rule SQL"):
         load_rule(rule_copy)

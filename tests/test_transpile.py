@@ -232,8 +232,10 @@ def test_transpile_reports_untranslatable_rules_as_rule_pack_errors(tmp_path):
 
     folder = tmp_path / RULE_ID
     shutil.copytree(rules_dir() / RULE_ID, folder)
-    (folder / "v2.sql").write_text("SELECT list_sort(resource_arns) AS arns FROM cloudtrail_events")
-    (folder / "rule.toml").write_text((folder / "rule.toml").read_text().replace("version = 1\n", "version = 2\n", 1))
+    newest = pack().find(RULE_ID).version
+    (folder / f"v{newest + 1}.sql").write_text("SELECT list_sort(resource_arns) AS arns FROM cloudtrail_events")
+    metadata = folder / "rule.toml"
+    metadata.write_text(metadata.read_text().replace(f"version = {newest}\n", f"version = {newest + 1}\n", 1))
     with pytest.raises(RulePackError, match="sqlglot cannot write this rule for bigquery"):
         transpile(load_rule(folder), "bigquery")
 
@@ -249,7 +251,7 @@ def test_unknown_dialect_and_source_are_usage_errors():
 def test_banner_names_rule_version_and_hash():
     rule = pack().find(RULE_ID)
     first_line = transpile(rule, "trino").splitlines()[0]
-    assert first_line.startswith(f"-- ducktrail rule {RULE_ID} version 1 (sha256:")
+    assert first_line.startswith(f"-- ducktrail rule {RULE_ID} version {rule.version} (sha256:")
     assert "for trino, source cloudtrail" in first_line
 
 

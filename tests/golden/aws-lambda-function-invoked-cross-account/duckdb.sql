@@ -1,4 +1,4 @@
--- ducktrail rule aws-lambda-function-invoked-cross-account version 1 (sha256:2fff4557dcdf...), for duckdb, source cloudtrail; written by sqlglot 30.30.0 from v1.sql.
+-- ducktrail rule aws-lambda-function-invoked-cross-account version 2 (sha256:69f65e5b0b5d...), for duckdb, source cloudtrail; written by sqlglot 30.31.0 from v2.sql.
 -- ducktrail source adapter: CloudTrail JSON files -> cloudtrail_events (DuckDB)
 --
 -- Input: the DuckDB variable ducktrail_files, a path, glob or list of them, e.g.
@@ -180,13 +180,14 @@ SELECT
     ducktrail_present(r.recipientAccountId) AS recipient_account_id
 FROM resource_lists;
 
-/* ducktrail rule aws-lambda-function-invoked-cross-account, version 1 (released: locked in */
-/* sql/rules/rules.lock.json; a change of logic is a new file, v2.sql). */
+/* ducktrail rule aws-lambda-function-invoked-cross-account, version 2 (released: locked in */
+/* sql/rules/rules.lock.json; a change is a new file, v3.sql). */
 /* Port of Elastic's ES|QL rule "AWS Lambda Function Invoked Cross-Account" */
 /* (49002bbe-7aea-4146-91eb-b2b683bf5ed5, version 1) with exact parity: the same filters, the */
 /* same first-match account parsing, the same per-principal aggregation. Like upstream it only */
 /* sees full function ARNs in the aws partition (see README, "Known blind spots"). */
 /* Reads only the canonical relation cloudtrail_events (sql/sources/). */
+/* Version 2 gives version 1's alerts with fewer regex evaluations (see the last WHERE). */
 WITH lambda_invocations AS (
   /* Successful Invoke* data events made by a principal, with no AWS service invoking on its */
   /* behalf. NULLIF: regexp_extract yields '' on no match in DuckDB and Spark, NULL elsewhere. */
@@ -224,10 +225,12 @@ SELECT
   MIN(event_time) AS first_seen,
   MAX(event_time) AS last_seen
 FROM lambda_invocations
+/* Upstream's `caller_account IS NOT NULL and function_account IS NOT NULL and caller_account != */
+/* function_account` in one test: a comparison with NULL is never true, so the same events pass. */
+/* Engines evaluate an account's regex again for each test that names it (version 1 spent most */
+/* of its time there). */
 WHERE
-  NOT caller_account IS NULL
-  AND NOT function_account IS NULL
-  AND caller_account <> function_account
+  caller_account <> function_account
 GROUP BY
   user_identity_arn,
   caller_account,
