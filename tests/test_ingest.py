@@ -162,6 +162,71 @@ def test_a_file_that_is_not_cloudtrail_is_not_recorded_as_ingested(tmp_path):
     assert ingest([str(FIXTURES / "cases" / "cross_account_invoke_alerts" / "events.json")], db).files_total == 1
 
 
+def test_every_file_of_a_batch_that_is_not_cloudtrail_stays_unrecorded(tmp_path):
+    write_trail_file(tmp_path / "in" / "good.json", invokes("g", 2))
+    for name in ("bad1", "bad2"):
+        (tmp_path / "in" / f"{name}.json").write_text(json.dumps({"Records": [{name: 1}]}))
+    db = tmp_path / "trail.duckdb"
+    first = run("ingest", str(tmp_path / "in"), "--db", str(db))
+    assert first.exit_code == 3 and "bad1.json (record 1): not CloudTrail JSON" in first.stderr, first.output
+    (tmp_path / "in" / "bad1.json").unlink()
+    second = run("ingest", str(tmp_path / "in"), "--db", str(db))
+    assert second.exit_code == 3 and "bad2.json (record 1): not CloudTrail JSON" in second.stderr, second.output
+    kept = run("ingest", str(tmp_path / "in"), "--db", str(db), "--keep-going")
+    assert kept.exit_code == 3 and "holds 1 file, 2 events" in kept.stderr, kept.output
+    assert stored_counts(db) == (2, 1, 2)
+
+
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_a_stored_file_that_is_no_longer_cloudtrail_keeps_its_events(tmp_path, keep_going):
+    stored = write_trail_file(tmp_path / "in" / "a.json", invokes("a", 3))
+    write_trail_file(tmp_path / "in" / "b.json", invokes("b", 2))
+    db = tmp_path / "trail.duckdb"
+    assert run("ingest", str(tmp_path / "in"), "--db", str(db), "-q").exit_code == 0
+    stored.write_text(json.dumps({"Records": [{"foo": 1}, {"bar": 2}]}))
+    os.utime(stored, (1, 1))
+    write_trail_file(tmp_path / "in" / "c.json", invokes("c", 4))
+    result = run("ingest", str(tmp_path / "in"), "--db", str(db), *(["--keep-going"] if keep_going else []))
+    assert result.exit_code == 3 and f"{stored} (record 1): not CloudTrail JSON" in result.stderr, result.output
+    # As a file that cannot be read now: what was stored from it stays, and it is tried again next time.
+    events, files, listed = stored_counts(db)
+    assert (events, files, listed) == ((9, 3, 9) if keep_going else (5, 2, 5)), result.output
+    assert run("ingest", str(tmp_path / "in"), "--db", str(db), "--keep-going").exit_code == 3
+
+
+def test_a_database_that_cannot_be_written_is_named_with_the_reason(tree, tmp_path, monkeypatch):
+    from ducktrail.engine.duckdb_module import duckdb
+    from ducktrail.engine.duckdb_scan import DuckDBEngine
+
+    db = tmp_path / "trail.duckdb"
+    opened = DuckDBEngine.__init__
+
+    class FullDisk:
+        """A connection whose COMMITs fail as DuckDB's do when the disk is full."""
+
+        def __init__(self, con):
+            self._con = con
+
+        def execute(self, sql, *args):
+            if sql == "COMMIT":
+                self._con.execute("ROLLBACK")  # a failed COMMIT ends the transaction
+                raise duckdb.IOException(f'Failed to commit: Could not write file "{db}.wal": No space left on device')
+            return self._con.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self._con, name)
+
+    def open_full_disk(self, *args, **kwargs):
+        opened(self, *args, **kwargs)
+        self.con = FullDisk(self.con)
+
+    monkeypatch.setattr(DuckDBEngine, "__init__", open_full_disk)
+    result = run("ingest", str(tree), "--db", str(db))
+    assert result.exit_code == 3, result.output
+    assert f"{db}: cannot write the database: Failed to commit" in result.stderr, result.output
+    assert "No space left on device" in result.stderr and "rollback" not in result.stderr, result.output
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
@@ -174,20 +239,54 @@ def test_a_file_that_is_not_cloudtrail_is_not_recorded_as_ingested(tmp_path):
         (["scan"], 2, "give PATH... to scan files, or --db FILE to scan a database"),
         (["scan", "--db", "{missing}", "--keep-going"], 2, "--source and --keep-going apply to files"),
         (["scan", "--db", "{missing}", "--source", "ecs"], 2, "--source and --keep-going apply to files"),
+        (["ingest", "{tree}", "--db", ""], 2, "--db needs a database file, got ''"),
+        (["ingest", "{tree}", "--db", ":memory:"], 2, "--db needs a database file, got ':memory:'"),
+        (["ingest", "{tree}", "--db", "{sqlite}"], 3, "not a valid DuckDB database file"),
+        (["scan", "--db", "{sqlite}"], 3, "not a valid DuckDB database file"),
+        # What the README's analyst commands leave in a database file opened in the shell.
+        (["ingest", "{tree}", "--db", "{view}"], 3, "holds a view cloudtrail_events where ducktrail keeps a table"),
+        (["scan", "--db", "{other_columns}"], 3, "its table cloudtrail_events lacks event_time, event_version"),
+        (["ingest", "{tree}", "--db", "{other_columns}"], 3, "its table cloudtrail_events lacks event_time"),
+        (["ingest", "{tree}", "--db", "{other_files_table}"], 3, "its table ducktrail_ingested_files lacks path"),
+        (["scan", "--db", "{other_schema}"], 3, "not a ducktrail database (no cloudtrail_events and no"),
     ],
 )
 def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):
+    import sqlite3
+
     import duckdb
 
-    not_ducktrail = tmp_path / "other.duckdb"
-    duckdb.connect(str(not_ducktrail)).execute("CREATE TABLE t AS SELECT 1").close()
-    foreign_events = tmp_path / "foreign.duckdb"
-    duckdb.connect(str(foreign_events)).execute("CREATE TABLE cloudtrail_events (x INTEGER)").close()
-    names = {"missing": tmp_path / "none.duckdb", "not_ducktrail": not_ducktrail, "tree": tree}
-    names["foreign_events"] = foreign_events
+    files_table = (
+        "ducktrail_ingested_files (path VARCHAR, size BIGINT, mtime DOUBLE, events BIGINT, ingested_at TIMESTAMP)"
+    )
+    made = {
+        "not_ducktrail": ["CREATE TABLE t AS SELECT 1"],
+        "foreign_events": ["CREATE TABLE cloudtrail_events (x INTEGER)"],
+        "view": ["CREATE VIEW cloudtrail_events AS SELECT 1 AS x"],
+        "other_columns": [
+            "CREATE TABLE cloudtrail_events (source_file VARCHAR, x INTEGER)",
+            f"CREATE TABLE {files_table}",
+        ],
+        "other_files_table": ["CREATE TABLE ducktrail_ingested_files (name VARCHAR, n INTEGER)"],
+        "other_schema": [
+            "CREATE SCHEMA s",
+            "CREATE TABLE s.cloudtrail_events (x INTEGER)",
+            f"CREATE TABLE s.{files_table}",
+        ],
+    }
+    names = {"missing": tmp_path / "none.duckdb", "tree": tree, "sqlite": tmp_path / "made-by-sqlite.db"}
+    sqlite3.connect(names["sqlite"]).execute("CREATE TABLE t (a)").connection.commit()
+    for name, statements in made.items():
+        names[name] = tmp_path / f"{name}.duckdb"
+        with duckdb.connect(str(names[name])) as con:
+            for statement in statements:
+                con.execute(statement)
+    before = {name: path.read_bytes() for name, path in names.items() if name in made}
     result = run(*[a.format(**names) for a in args])
     assert result.exit_code == code, result.output
     assert message in result.output
+    # A database ducktrail cannot use is left as it was.
+    assert {name: names[name].read_bytes() for name in before} == before
 
 
 def test_time_bounds_apply_to_database_scans(tree, tmp_path):
@@ -283,12 +382,12 @@ def test_a_query_interrupted_by_ctrl_c_exits_130_and_keeps_committed_batches(tre
     store_batch = Store.ingest
     batches = []
 
-    def interrupted_second_batch(self, files, stamps):
+    def interrupted_second_batch(self, files, stamps, **options):
         batches.append(files)
         if len(batches) == 2:
             # What DuckDB's Python API raises when SIGINT reaches a running query.
             raise RuntimeError("Query interrupted")
-        return store_batch(self, files, stamps)
+        return store_batch(self, files, stamps, **options)
 
     monkeypatch.setattr(Store, "ingest", interrupted_second_batch)
     db = tmp_path / "trail.duckdb"
@@ -297,6 +396,35 @@ def test_a_query_interrupted_by_ctrl_c_exits_130_and_keeps_committed_batches(tre
     assert "internal error" not in result.output, result.output
     events, files, listed = stored_counts(db)
     assert files == 1 and events == listed > 0
+
+
+def test_ctrl_c_in_the_first_batch_says_so_and_leaves_a_database_that_scans(tree, tmp_path, monkeypatch, capsys):
+    from ducktrail import cli
+    from ducktrail.engine.duckdb_store import Store
+
+    def interrupted(self, files, stamps, **options):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "ingest", interrupted)
+    db = tmp_path / "trail.duckdb"
+    monkeypatch.setattr(sys, "argv", ["ducktrail", "ingest", str(tree), "--db", str(db), "-q"])
+    assert cli.run_cli() == 130
+    assert capsys.readouterr().err == "ducktrail: interrupted\n"
+    result = run("scan", "--db", str(db), "-f", "json")
+    assert result.exit_code == 0 and "holds no events" in result.stderr, result.output
+
+
+def test_ingested_at_is_utc_whatever_the_machines_time_zone(tree, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    import duckdb
+
+    db = tmp_path / "trail.duckdb"
+    command = [sys.executable, "-m", "ducktrail", "ingest", str(tree), "--db", str(db), "-q"]
+    subprocess.run(command, check=True, env={**os.environ, "TZ": "America/New_York"}, timeout=120)
+    with duckdb.connect(str(db), read_only=True) as con:
+        (stamp,) = con.execute("SELECT max(ingested_at) FROM ducktrail_ingested_files").fetchone()
+    assert abs(stamp - datetime.now(UTC).replace(tzinfo=None)) < timedelta(minutes=10), stamp
 
 
 def test_an_empty_file_as_the_database_is_written_keeping_its_permissions(tree, tmp_path):

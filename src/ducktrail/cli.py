@@ -417,6 +417,8 @@ def run_cli() -> int:
     try:
         app()
     except SystemExit as exit_:
+        if was_interrupted(exit_):
+            typer.echo("ducktrail: interrupted", err=True)
         return exit_status(exit_.code)
     except KeyboardInterrupt:
         typer.echo("ducktrail: interrupted", err=True)
@@ -428,6 +430,17 @@ def run_cli() -> int:
         typer.echo("ducktrail: this is a bug; DUCKTRAIL_DEBUG=1 shows the traceback", err=True)
         return int(ExitCode.RULE_PACK)
     return 0
+
+
+def was_interrupted(exit_: BaseException) -> bool:
+    """Whether typer turned a Ctrl-C into this exit: it raises Exit(130) from the
+    KeyboardInterrupt, silently."""
+    seen: BaseException | None = exit_
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def exit_status(code: object) -> int:

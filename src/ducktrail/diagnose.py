@@ -86,7 +86,7 @@ def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all
             if not find_all:
                 break
     if not problems:
-        raise EngineError(f"the scan failed and no input file explains it: {first_line(exc)}")
+        raise EngineError(f"DuckDB failed and no input file explains it: {first_line(exc)}")
     return problems
 
 

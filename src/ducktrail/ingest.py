@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
 from ducktrail.engine.duckdb_scan import DuckDBEngine
-from ducktrail.engine.duckdb_store import FileStamp, Store
-from ducktrail.engine.read_counter import ReadCounts
-from ducktrail.errors import InputError
+from ducktrail.engine.duckdb_store import FileStamp, RefusedFiles, Store
+from ducktrail.engine.read_counter import FileCount, ReadCounts
+from ducktrail.errors import InputError, UsageError
 from ducktrail.inputs import layout
 from ducktrail.inputs.discover import EMPTY_FILE, SkippedFile, discover
 from ducktrail.report.progress import ProgressLine
@@ -79,6 +80,9 @@ def ingest(
     progress: ProgressLine | None = None,
 ) -> IngestReport:
     """Ingest new and changed files (by path, size and modification time) into `database`."""
+    if not database or database.startswith(":memory:"):
+        # DuckDB would take either for an in-memory database and drop what was loaded.
+        raise UsageError(f"--db needs a database file, got {database!r}")
     found = discover(paths, keep_going=keep_going)
     report = IngestReport(database=database, skipped_files=list(found.skipped), unreadable=list(found.unreadable))
     # A file is known by its real path: reached through a symlink it is still the same file.
@@ -134,7 +138,6 @@ def _load(
         _load_batches(store, pending, stamps, report, keep_going, tally)
     finally:
         stop_watching()
-    store.ensure_events_table()
     report.files_total, report.events_total = store.totals()
 
 
@@ -156,28 +159,34 @@ def _load_batches(
     sizes = [layout.uncompressed_size(path) for path in pending]
     for batch in batches(pending, sizes, max_bytes=BATCH_BYTES, max_files=BATCH_FILES):
         files_done, events_before = len(batch), report.events_ingested
-        counts, batch, problems = read_tolerantly(
-            engine, batch, lambda files: store.ingest(files, stamps), keep_going=keep_going
-        )
-        report.unreadable.extend(problems)
-        rejected = []
+        counts = None
+        store_batch = partial(store.ingest, stamps=stamps, refuse=_not_cloudtrail)
+        while batch:
+            try:
+                counts, batch, problems = read_tolerantly(engine, batch, store_batch, keep_going=keep_going)
+            except RefusedFiles as refused:
+                # Rolled back: a stored file that is no longer CloudTrail JSON keeps its events, as
+                # an unreadable one does. The rest of the batch is read again without them.
+                if not keep_going:
+                    raise not_cloudtrail(refused.paths[0]) from None
+                report.unreadable.extend(not_cloudtrail(path) for path in refused.paths)
+                batch = [path for path in batch if path not in refused.paths]
+                continue
+            report.unreadable.extend(problems)
+            break
         for path in batch:
             count = (counts or {}).get(path)
-            if is_not_cloudtrail(count):
-                if not keep_going:
-                    store.forget([path])
-                    raise not_cloudtrail(path)
-                report.unreadable.append(not_cloudtrail(path))
-                rejected.append(path)
-                continue
             report.files_ingested += 1
             if count is not None:
                 report.events_ingested += count.records - count.unrecognized
                 if count.unrecognized:
                     report.skipped_records.append(SkippedRecords(path, count.unrecognized, first_unrecognized(path)))
-        if rejected:
-            store.forget(rejected)
         tally.stored(files_done, report.events_ingested - events_before)
+
+
+def _not_cloudtrail(counts: dict[str, FileCount]) -> list[str]:
+    """The files of a batch that held records but no CloudTrail event: they must not be stored."""
+    return [path for path, count in counts.items() if is_not_cloudtrail(count)]
 
 
 def batches(paths: list[str], sizes: list[int], *, max_bytes: int, max_files: int) -> list[list[str]]:

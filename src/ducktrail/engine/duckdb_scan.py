@@ -113,13 +113,13 @@ class DuckDBEngine:
         if memory_limit is not None:
             config["memory_limit"] = memory_limit
         try:
-            self.con = duckdb.connect(database or ":memory:", read_only=database is not None, config=config)
+            self.con = duckdb.connect(":memory:", config=config)
         except duckdb.OutOfMemoryException as exc:
             raise out_of_resources(exc) from None
         except duckdb.Error as exc:
-            if database is not None and _accepted(duckdb, config):
-                raise InputError(f"cannot open the database: {first_line(exc)}", path=database) from None
             raise UsageError(f"DuckDB rejected the settings: {first_line(exc)}") from None
+        if database is not None:
+            self._open(database)
         # An ingested database already holds the relation; only file scans need the adapter.
         self._adapter_sql = source_adapter(source) if database is None else ""
         self._source = source
@@ -134,6 +134,20 @@ class DuckDBEngine:
         self._read_fields: frozenset[str] | None = None
         # Whether a scan may split its read across threads (engine/split_read.py).
         self.split_reads = True
+
+    def _open(self, database: str) -> None:
+        """Make the database file, read-only, the one queries name by default. TYPE duckdb: a
+        SQLite or other file is refused as such, not handed to an extension DuckDB would download."""
+        try:
+            self.con.execute("ATTACH ? AS ducktrail_database (TYPE duckdb, READ_ONLY)", [database])
+            self.con.execute("USE ducktrail_database")
+        except BaseException as exc:
+            self.con.close()
+            if isinstance(exc, self._duckdb.OutOfMemoryException):
+                raise out_of_resources(exc) from None
+            if isinstance(exc, self._duckdb.Error):
+                raise InputError(f"cannot open the database: {first_line(exc)}", path=database) from None
+            raise
 
     @property
     def error_types(self) -> tuple[type[Exception], ...]:
@@ -481,13 +495,3 @@ def is_interruption(error: BaseException) -> bool:
     return type(error).__name__ == "InterruptException" or (
         type(error) is RuntimeError and str(error).strip() == "Query interrupted"
     )
-
-
-def _accepted(duckdb: Any, config: dict[str, Any]) -> bool:
-    """Whether DuckDB accepts these settings: when opening a database fails, tells a bad
-    --memory-limit or --threads from a bad or locked file."""
-    try:
-        duckdb.connect(":memory:", config=config).close()
-    except duckdb.Error:
-        return False
-    return True

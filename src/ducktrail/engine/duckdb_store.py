@@ -8,15 +8,22 @@ query cloudtrail_events directly; `ducktrail scan --db` runs the rules over it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from ducktrail.engine.duckdb_scan import UNRECOGNIZED, DuckDBEngine, FileCount, first_line
+from ducktrail.engine.read_fields import COLUMN_FIELDS
 from ducktrail.errors import InputError
 
 EVENTS_TABLE = "cloudtrail_events"
 FILES_TABLE = "ducktrail_ingested_files"
+# The columns each table must have; the events table's are the relation's (engine/read_fields.py).
+EVENT_COLUMNS = tuple(COLUMN_FIELDS)
+FILES_COLUMNS = ("path", "size", "mtime", "events", "ingested_at")
 STORAGE_VERSION = "v1.5.0"
 
 
@@ -24,6 +31,14 @@ STORAGE_VERSION = "v1.5.0"
 class FileStamp:
     size: int
     mtime: float
+
+
+class RefusedFiles(Exception):
+    """Files a batch must not store; the batch was rolled back, so they keep what they held."""
+
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(", ".join(paths))
+        self.paths = paths
 
 
 class Store:
@@ -38,47 +53,48 @@ class Store:
         if mode is not None:
             os.remove(path)
         # New databases are written in a format DuckDB 1.5 can still open, for analysts'
-        # shells that lag the Python package.
-        options = "" if os.path.exists(path) else f" (STORAGE_VERSION '{STORAGE_VERSION}')"
+        # shells that lag the Python package. TYPE duckdb: a SQLite or other file is refused as
+        # such, not handed to an extension DuckDB would try to download.
+        options = "TYPE duckdb" if os.path.exists(path) else f"TYPE duckdb, STORAGE_VERSION '{STORAGE_VERSION}'"
         try:
-            engine.con.execute(f"ATTACH ? AS store{options}", [path])
+            engine.con.execute(f"ATTACH ? AS store ({options})", [path])
         except engine.resource_errors:
             raise  # not the file's fault: the engine's exit reports it
         except engine.error_types as exc:
             raise InputError(f"cannot open the database: {first_line(exc)}", path=path) from None
         if mode is not None:
             os.chmod(path, mode)
-        tables = {
-            name
-            for (name,) in engine.con.execute(
-                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'"
-            ).fetchall()
-        }
-        if EVENTS_TABLE in tables and FILES_TABLE not in tables:
-            raise InputError(
-                f"holds a table {EVENTS_TABLE} that ducktrail did not make (no {FILES_TABLE} beside it);"
-                " ingest into another database",
-                path=path,
+        problem = schema_problem(engine, "store")
+        if problem is not None:
+            raise InputError(f"{problem}; ingest into another database", path=path)
+        # Both tables at once: an ingest stopped in its first batch leaves an empty database that
+        # scans, not one that is neither new nor ducktrail's.
+        # (The adapter is loaded first: a transaction writes to one database only.)
+        with engine.over_no_files(), self._transaction():
+            engine.con.execute(
+                f"CREATE TABLE IF NOT EXISTS store.{FILES_TABLE} ("
+                " path VARCHAR PRIMARY KEY, size BIGINT, mtime DOUBLE, events BIGINT, ingested_at TIMESTAMP)"
             )
-        engine.con.execute(
-            f"CREATE TABLE IF NOT EXISTS store.{FILES_TABLE} ("
-            " path VARCHAR PRIMARY KEY, size BIGINT, mtime DOUBLE, events BIGINT, ingested_at TIMESTAMP)"
-        )
+            engine.con.execute(f"CREATE TABLE IF NOT EXISTS store.{EVENTS_TABLE} AS FROM cloudtrail_events LIMIT 0")
 
     def known_files(self) -> dict[str, FileStamp]:
         rows = self.engine.con.execute(f"SELECT path, size, mtime FROM store.{FILES_TABLE}").fetchall()
         return {path: FileStamp(size, mtime) for path, size, mtime in rows}
 
-    def ingest(self, files: list[str], stamps: dict[str, FileStamp]) -> dict[str, FileCount]:
-        """Replace these files' events in the store by what they hold now, in one transaction."""
+    def ingest(
+        self,
+        files: list[str],
+        stamps: dict[str, FileStamp],
+        refuse: Callable[[dict[str, FileCount]], list[str]] = lambda counts: [],
+    ) -> dict[str, FileCount]:
+        """Replace these files' events in the store by what they hold now, in one transaction;
+        RefusedFiles, with nothing changed, when `refuse` names files of the batch by their counts."""
         con = self.engine.con
         # The adapter's read hook counts each file as the insert reads it. Counting a batch's
         # stored rows instead scans the whole table each time: ingest time would grow with the
         # square of the data.
         counter = self.engine.count_reads()
-        con.execute("BEGIN TRANSACTION")
-        try:
-            self._create_events_table()
+        with self._transaction():
             con.execute(f"DELETE FROM store.{EVENTS_TABLE} WHERE source_file IN (SELECT unnest(?::VARCHAR[]))", [files])
             if counter is not None:
                 counter.reset()
@@ -90,9 +106,12 @@ class Store:
                 " ORDER BY event_source, event_name, event_time"
             )
             counts = counter.file_counts() if counter is not None else self._counted()
+            refused = set(refuse(counts))
+            if refused:
+                raise RefusedFiles([path for path in files if path in refused])
             con.execute(
                 f"INSERT OR REPLACE INTO store.{FILES_TABLE}"
-                " SELECT unnest($paths), unnest($sizes), unnest($mtimes), unnest($events), now()::TIMESTAMP",
+                " SELECT unnest($paths), unnest($sizes), unnest($mtimes), unnest($events), timezone('UTC', now())",
                 {
                     "paths": files,
                     "sizes": [stamps[path].size for path in files],
@@ -100,25 +119,46 @@ class Store:
                     "events": [_events(counts.get(path)) for path in files],
                 },
             )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         return counts
 
-    def ensure_events_table(self) -> None:
-        """Create the (empty) events table if no batch has: `scan --db` and analysts' SQL then work
-        on a database that holds no files yet."""
-        (exists,) = self.engine.con.execute(
-            "SELECT count(*) > 0 FROM duckdb_tables() WHERE database_name = 'store' AND table_name = ?", [EVENTS_TABLE]
-        ).fetchone()
-        if exists:
-            return
-        with self.engine.over_no_files():
-            self._create_events_table()
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction: committed if the block succeeds, else rolled back; a failure to write
+        the database (a full disk) becomes an InputError naming it."""
+        con = self.engine.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException as failure:
+            self._roll_back()
+            if self._is_write_failure(failure):
+                raise self._write_error(failure) from None
+            raise
+        try:
+            con.execute("COMMIT")
+        except self.engine.resource_errors:
+            raise
+        except self.engine.error_types as failure:
+            self._roll_back()
+            raise self._write_error(failure) from None
 
-    def _create_events_table(self) -> None:
-        self.engine.con.execute(f"CREATE TABLE IF NOT EXISTS store.{EVENTS_TABLE} AS FROM cloudtrail_events LIMIT 0")
+    def _roll_back(self) -> None:
+        # A failed COMMIT has already ended the transaction; the error to report is the first.
+        with contextlib.suppress(*self.engine.error_types):
+            self.engine.con.execute("ROLLBACK")
+
+    def _is_write_failure(self, failure: BaseException) -> bool:
+        """Whether a failed batch failed writing the database, not reading an input file."""
+        if not isinstance(failure, self.engine.error_types) or isinstance(failure, self.engine.resource_errors):
+            return False
+        message = str(failure)
+        # DuckDB quotes the file it failed to write: the database or its write-ahead log.
+        names = {self.path, os.path.abspath(self.path)}
+        named = any(re.search(re.escape(f'"{name}') + r'(?:\.wal)?"', message) for name in names)
+        return named or "No space left on device" in message
+
+    def _write_error(self, failure: BaseException) -> InputError:
+        return InputError(f"cannot write the database: {first_line(failure)}", path=self.path)
 
     def _counted(self) -> dict[str, FileCount]:
         """Each file's records, read once more: where DuckDB cannot log what the hook counts."""
@@ -136,6 +176,33 @@ class Store:
 
     def totals(self) -> tuple[int, int]:
         return held_totals(self.engine, f"store.{FILES_TABLE}")
+
+
+def schema_problem(engine: DuckDBEngine, catalog: str) -> str | None:
+    """Why the database attached as `catalog` is not one ducktrail made (or can make), or None.
+    One that holds neither table is new; extra tables and columns are an analyst's own."""
+    con = engine.con
+    names = [EVENTS_TABLE, FILES_TABLE]
+    views = con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE database_name = ? AND schema_name = 'main' AND view_name IN ?",
+        [catalog, names],
+    ).fetchall()
+    if views:
+        return f"holds a view {views[0][0]} where ducktrail keeps a table"
+    columns: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, lower(column_name) FROM duckdb_columns()"
+        " WHERE database_name = ? AND schema_name = 'main' AND table_name IN ?",
+        [catalog, names],
+    ).fetchall():
+        columns.setdefault(table, set()).add(column)
+    if EVENTS_TABLE in columns and FILES_TABLE not in columns:
+        return f"holds a table {EVENTS_TABLE} that ducktrail did not make (no {FILES_TABLE} beside it)"
+    for table, needed in ((EVENTS_TABLE, EVENT_COLUMNS), (FILES_TABLE, FILES_COLUMNS)):
+        missing = [name for name in needed if table in columns and name not in columns[table]]
+        if missing:
+            return f"its table {table} lacks {', '.join(missing)}: not made by this version of ducktrail"
+    return None
 
 
 def _empty_file_mode(path: str) -> int | None:
@@ -164,12 +231,21 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
     if not os.path.isfile(path):
         raise InputError("no such database file (create it with `ducktrail ingest`)", path=path)
     engine = DuckDBEngine(threads=threads, memory_limit=memory_limit, database=path)
-    tables = {name for (name,) in engine.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    (catalog,) = engine.con.execute("SELECT current_database()").fetchone()
+    tables = {
+        name
+        for (name,) in engine.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [catalog]
+        ).fetchall()
+    }
     missing = [table for table in (EVENTS_TABLE, FILES_TABLE) if table not in tables]
-    if missing:
-        raise InputError(
-            f"not a ducktrail database (no {' and no '.join(missing)} table; make one with `ducktrail ingest`)",
-            path=path,
-        )
+    problem = (
+        f"no {' and no '.join(missing)} table; make one with `ducktrail ingest`"
+        if missing
+        else schema_problem(engine, catalog)
+    )
+    if problem is not None:
+        engine.close()
+        raise InputError(f"not a ducktrail database ({problem})", path=path)
     files, events = held_totals(engine, FILES_TABLE)
     return engine, {"files": files, "events": events}
