@@ -194,23 +194,22 @@ def test_a_stored_file_that_is_no_longer_cloudtrail_keeps_its_events(tmp_path, k
     assert run("ingest", str(tmp_path / "in"), "--db", str(db), "--keep-going").exit_code == 3
 
 
-def test_a_database_that_cannot_be_written_is_named_with_the_reason(tree, tmp_path, monkeypatch):
+def fail_statement(monkeypatch, statement: str, message: str) -> None:
+    """Make DuckDB fail `statement` as it does when the disk is full, in every engine opened."""
     from ducktrail.engine.duckdb_module import duckdb
     from ducktrail.engine.duckdb_scan import DuckDBEngine
 
-    db = tmp_path / "trail.duckdb"
     opened = DuckDBEngine.__init__
 
     class FullDisk:
-        """A connection whose COMMITs fail as DuckDB's do when the disk is full."""
-
         def __init__(self, con):
             self._con = con
 
         def execute(self, sql, *args):
-            if sql == "COMMIT":
-                self._con.execute("ROLLBACK")  # a failed COMMIT ends the transaction
-                raise duckdb.IOException(f'Failed to commit: Could not write file "{db}.wal": No space left on device')
+            if sql == statement:
+                if statement == "COMMIT":
+                    self._con.execute("ROLLBACK")  # a failed COMMIT ends the transaction
+                raise duckdb.IOException(message)
             return self._con.execute(sql, *args)
 
         def __getattr__(self, name):
@@ -221,10 +220,23 @@ def test_a_database_that_cannot_be_written_is_named_with_the_reason(tree, tmp_pa
         self.con = FullDisk(self.con)
 
     monkeypatch.setattr(DuckDBEngine, "__init__", open_full_disk)
+
+
+def test_a_database_that_cannot_be_written_is_named_with_the_reason(tree, tmp_path, monkeypatch):
+    db = tmp_path / "trail.duckdb"
+    fail_statement(monkeypatch, "COMMIT", f'Failed to commit: Could not write file "{db}.wal": No space left on device')
     result = run("ingest", str(tree), "--db", str(db))
     assert result.exit_code == 3, result.output
     assert f"{db}: cannot write the database: Failed to commit" in result.stderr, result.output
     assert "No space left on device" in result.stderr and "rollback" not in result.stderr, result.output
+
+
+def test_a_checkpoint_that_fails_at_the_end_of_an_ingest_is_reported(tree, tmp_path, monkeypatch):
+    db = tmp_path / "trail.duckdb"
+    fail_statement(monkeypatch, "CHECKPOINT store", f'Could not write file "{db}": No space left on device')
+    result = run("ingest", str(tree), "--db", str(db))
+    assert result.exit_code == 3 and f"{db}: cannot write the database: " in result.stderr, result.output
+    assert "kept in its write-ahead log" in result.stderr, result.output
 
 
 @pytest.mark.parametrize(

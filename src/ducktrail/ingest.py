@@ -139,6 +139,7 @@ def _load(
     finally:
         stop_watching()
     report.files_total, report.events_total = store.totals()
+    store.checkpoint()
 
 
 def _stored_as(path: str, real: str, known: dict[str, FileStamp]) -> list[str]:

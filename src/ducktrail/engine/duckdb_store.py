@@ -174,6 +174,20 @@ class Store:
         con.execute(f"DELETE FROM store.{EVENTS_TABLE} WHERE source_file IN (SELECT unnest(?::VARCHAR[]))", [files])
         con.execute(f"DELETE FROM store.{FILES_TABLE} WHERE path IN (SELECT unnest(?::VARCHAR[]))", [files])
 
+    def checkpoint(self) -> None:
+        """Write what the batches committed into the database file itself. DuckDB does so anyway
+        when the database closes, but silently ignores a failure there (a full disk)."""
+        try:
+            self.engine.con.execute("CHECKPOINT store")
+        except self.engine.resource_errors:
+            raise
+        except self.engine.error_types as exc:
+            raise InputError(
+                f"cannot write the database: {first_line(exc)}; what was loaded is kept in its write-ahead"
+                " log (.wal), which DuckDB folds in when it next opens the database with room to write",
+                path=self.path,
+            ) from None
+
     def totals(self) -> tuple[int, int]:
         return held_totals(self.engine, f"store.{FILES_TABLE}")
 
