@@ -113,9 +113,22 @@ def data_for(events: int, seed: int) -> Path:
     return folder
 
 
-def alert_keys(payload: bytes) -> list[tuple]:
-    alerts = json.loads(payload)
-    return [(a["user_identity_arn"], a["caller_account"], a["function_account"], a["invocation_count"]) for a in alerts]
+# The rule's columns, all the Python loop prints of an alert (the scan adds the rule's metadata).
+RULE_COLUMNS = (
+    "user_identity_arn",
+    "caller_account",
+    "function_account",
+    "function_arns",
+    "invocation_count",
+    "source_ips",
+    "first_seen",
+    "last_seen",
+)
+
+
+def rule_columns(payload: bytes) -> list[dict]:
+    """Each alert's rule columns: the loop's alerts and the scan's are compared in full."""
+    return [{key: alert.get(key) for key in RULE_COLUMNS} for alert in json.loads(payload)]
 
 
 def bench_tree(folder: Path, repeat: int, python_loop_max: int, settings: list[str]) -> dict:
@@ -148,7 +161,7 @@ def bench_tree(folder: Path, repeat: int, python_loop_max: int, settings: list[s
     result["scan_s"], result["scan_rss_mb"], scanned = runs["scan"]
     if "python" in runs:
         result["python_s"], result["python_rss_mb"], looped = runs["python"]
-        result["python_agrees"] = alert_keys(looped) == alert_keys(scanned)
+        result["python_agrees"] = rule_columns(looped) == rule_columns(scanned)
     with tempfile.TemporaryDirectory() as work:
         db = str(Path(work) / "trail.duckdb")
         ingest = [*DUCKTRAIL, "ingest", str(folder), "--db", db, "-q", *settings]

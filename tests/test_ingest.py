@@ -338,6 +338,21 @@ def test_a_file_reached_through_a_symlink_is_stored_once(tmp_path):
     assert stored_counts(db) == (5, 1, 5)
 
 
+def test_a_moved_tree_is_stored_again_with_a_warning(tree, tmp_path):
+    db = tmp_path / "trail.duckdb"
+    assert run("ingest", str(tree), "--db", str(db), "-q").exit_code == 0
+    moved = tree.rename(tmp_path / "moved")
+    result = run("ingest", str(moved), "--db", str(db))
+    assert result.exit_code == 0, result.output
+    assert "warning: 4 new files have the name and size of a file stored from another path" in result.stderr
+    assert "if the tree moved, its events are now stored twice" in result.stderr, result.stderr
+    assert stored_counts(db)[:2] == (34, 8)
+    # Both trees given: two copies, stored as a scan of both would count them; nothing to warn of.
+    shutil.copytree(moved, tmp_path / "copy")
+    again = run("ingest", str(moved), str(tmp_path / "copy"), "--db", str(db))
+    assert again.exit_code == 0 and "warning" not in again.stderr, again.output
+
+
 def test_a_file_with_glob_characters_in_its_name_stores_its_own_events(tmp_path):
     for folder, count in (("case [1]", 2), ("case 1", 5)):  # as a pattern, "case [1]" matches "case 1"
         write_trail_file(tmp_path / folder / "x.json", invokes(folder, count))

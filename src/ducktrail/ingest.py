@@ -39,6 +39,10 @@ class IngestReport:
     skipped_records: list[SkippedRecords] = field(default_factory=list)
     files_total: int = 0
     events_total: int = 0
+    # New files that have the name and size of a stored file not among the paths given now
+    # (path as given, stored path): most likely a tree that was moved, whose events are then
+    # stored twice.
+    stored_elsewhere: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Tally:
@@ -130,6 +134,7 @@ def _load(
             replaced.extend(_stored_as(skipped.path, os.path.realpath(skipped.path), known))
     if replaced:
         store.forget(replaced)
+    report.stored_elsewhere = _stored_elsewhere(pending, given, stamps, known)
     tally = Tally(engine)
     stop_watching = (
         progress.watch(tally.so_far, len(pending), verb="ingest") if progress is not None and pending else lambda: None
@@ -140,6 +145,24 @@ def _load(
         stop_watching()
     report.files_total, report.events_total = store.totals()
     store.checkpoint()
+
+
+def _stored_elsewhere(
+    pending: list[str], given: dict[str, str], stamps: dict[str, FileStamp], known: dict[str, FileStamp]
+) -> list[tuple[str, str]]:
+    """New files with the name and size of a stored file that was not given now. CloudTrail
+    names each delivery uniquely, so such a pair is one file moved (or copied) elsewhere."""
+    by_name: dict[tuple[str, int], list[str]] = {}
+    for path, stamp in known.items():
+        by_name.setdefault((os.path.basename(path), stamp.size), []).append(path)
+    pairs = []
+    for real in pending:
+        if real in known or os.path.abspath(given[real]) in known:
+            continue  # changed, not new
+        twins = by_name.get((os.path.basename(real), stamps[real].size), [])
+        if twins and not any(twin in given for twin in twins):
+            pairs.append((given[real], min(twins)))
+    return pairs
 
 
 def _stored_as(path: str, real: str, known: dict[str, FileStamp]) -> list[str]:

@@ -93,6 +93,14 @@ def warnings(report: ScanReport | IngestReport) -> list[str]:
             f"ducktrail: warning: {skipped.path}: skipped {plural(skipped.count, 'record')} "
             f"that {'is not a CloudTrail event' if skipped.count == 1 else 'are not CloudTrail events'}{where}"
         )
+    moved = getattr(report, "stored_elsewhere", [])
+    if moved:
+        new, old = moved[0]
+        lines.append(
+            f"ducktrail: warning: {plural(len(moved), 'new file')} {'has' if len(moved) == 1 else 'have'} the name and"
+            f" size of a file stored from another path (first: {new}, stored as {old}); if the tree moved, its"
+            " events are now stored twice: delete the old path's rows from both tables (see README)"
+        )
     for chosen in getattr(report, "rules", []):
         if not chosen.released:
             lines.append(f"ducktrail: warning: {chosen.key} is an unreleased draft (not in the lock file)")
