@@ -113,22 +113,12 @@ def data_for(events: int, seed: int) -> Path:
     return folder
 
 
-# The rule's columns, all the Python loop prints of an alert (the scan adds the rule's metadata).
-RULE_COLUMNS = (
-    "user_identity_arn",
-    "caller_account",
-    "function_account",
-    "function_arns",
-    "invocation_count",
-    "source_ips",
-    "first_seen",
-    "last_seen",
-)
-
-
-def rule_columns(payload: bytes) -> list[dict]:
-    """Each alert's rule columns: the loop's alerts and the scan's are compared in full."""
-    return [{key: alert.get(key) for key in RULE_COLUMNS} for alert in json.loads(payload)]
+def same_alerts(looped: bytes, scanned: bytes) -> bool:
+    """Whether the loop's alerts are the scan's, every column the loop prints compared (the scan
+    adds the rule's metadata)."""
+    loop_alerts, scan_alerts = json.loads(looped), json.loads(scanned)
+    columns = {key for alert in loop_alerts for key in alert}
+    return loop_alerts == [{key: value for key, value in alert.items() if key in columns} for alert in scan_alerts]
 
 
 def bench_tree(folder: Path, repeat: int, python_loop_max: int, settings: list[str]) -> dict:
@@ -161,7 +151,7 @@ def bench_tree(folder: Path, repeat: int, python_loop_max: int, settings: list[s
     result["scan_s"], result["scan_rss_mb"], scanned = runs["scan"]
     if "python" in runs:
         result["python_s"], result["python_rss_mb"], looped = runs["python"]
-        result["python_agrees"] = rule_columns(looped) == rule_columns(scanned)
+        result["python_agrees"] = same_alerts(looped, scanned)
     with tempfile.TemporaryDirectory() as work:
         db = str(Path(work) / "trail.duckdb")
         ingest = [*DUCKTRAIL, "ingest", str(folder), "--db", db, "-q", *settings]
