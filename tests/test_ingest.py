@@ -177,6 +177,17 @@ def test_every_file_of_a_batch_that_is_not_cloudtrail_stays_unrecorded(tmp_path)
     assert stored_counts(db) == (2, 1, 2)
 
 
+def test_keep_going_reports_each_bad_file_of_a_batch_once(tmp_path):
+    write_trail_file(tmp_path / "in" / "good.json", invokes("g", 2))
+    (tmp_path / "in" / "broken.json").write_text("{nope")
+    (tmp_path / "in" / "other.json").write_text(json.dumps({"Records": [{"foo": 1}]}))
+    db = tmp_path / "trail.duckdb"
+    result = run("ingest", str(tmp_path / "in"), "--db", str(db), "--keep-going")
+    assert result.exit_code == 3 and "holds 1 file, 2 events" in result.stderr, result.output
+    skipped = [line for line in result.stderr.splitlines() if "unreadable, skipped" in line]
+    assert len(skipped) == 2 and "broken.json" in skipped[0] and "other.json" in skipped[1], result.stderr
+
+
 @pytest.mark.parametrize("keep_going", [False, True])
 def test_a_stored_file_that_is_no_longer_cloudtrail_keeps_its_events(tmp_path, keep_going):
     stored = write_trail_file(tmp_path / "in" / "a.json", invokes("a", 3))
@@ -222,6 +233,31 @@ def fail_statement(monkeypatch, statement: str, message: str) -> None:
     monkeypatch.setattr(DuckDBEngine, "__init__", open_full_disk)
 
 
+def test_a_corrupt_database_is_named_for_ingest_and_scan(tree, tmp_path):
+    db = tmp_path / "trail.duckdb"
+    assert run("ingest", str(tree), "--db", str(db), "-q").exit_code == 0
+    size = db.stat().st_size
+    with db.open("r+b") as handle:  # the second half of the blocks, where the tables' data is
+        start = 12288 + (size - 12288) // 2
+        handle.seek(start)
+        handle.write(bytes(size - start))
+    for args in (["ingest", str(tree)], ["scan"]):
+        result = run(*args, "--db", str(db))
+        assert result.exit_code == 3, result.output
+        assert f"{db}: cannot read the database: Corrupt database file" in result.stderr, result.output
+
+
+def test_spilled_data_goes_beside_the_database(tree, tmp_path):
+    from ducktrail.engine.duckdb_store import open_for_scan
+
+    db = tmp_path / "trail.duckdb"
+    assert run("ingest", str(tree), "--db", str(db), "-q").exit_code == 0
+    engine, _ = open_for_scan(str(db), threads=None, memory_limit=None)
+    with engine:
+        (folder,) = engine.con.execute("SELECT current_setting('temp_directory')").fetchone()
+    assert folder == f"{db}.tmp"
+
+
 def test_a_database_that_cannot_be_written_is_named_with_the_reason(tree, tmp_path, monkeypatch):
     db = tmp_path / "trail.duckdb"
     fail_statement(monkeypatch, "COMMIT", f'Failed to commit: Could not write file "{db}.wal": No space left on device')
@@ -261,6 +297,10 @@ def test_a_checkpoint_that_fails_at_the_end_of_an_ingest_is_reported(tree, tmp_p
         (["ingest", "{tree}", "--db", "{other_columns}"], 3, "its table cloudtrail_events lacks event_time"),
         (["ingest", "{tree}", "--db", "{other_files_table}"], 3, "its table ducktrail_ingested_files lacks path"),
         (["scan", "--db", "{other_schema}"], 3, "not a ducktrail database (no cloudtrail_events and no"),
+        # DuckDB's names are case-insensitive: this table would take the events.
+        (["ingest", "{tree}", "--db", "{mixed_case}"], 3, "holds a table cloudtrail_events that ducktrail did not"),
+        # No extension download for a path DuckDB would read through one.
+        (["ingest", "{tree}", "--db", "s3://bucket/trail.duckdb"], 3, "requires the extension httpfs to be loaded"),
     ],
 )
 def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):
@@ -285,6 +325,7 @@ def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):
             "CREATE TABLE s.cloudtrail_events (x INTEGER)",
             f"CREATE TABLE s.{files_table}",
         ],
+        "mixed_case": ['CREATE TABLE "CloudTrail_Events" (x INTEGER)'],
     }
     names = {"missing": tmp_path / "none.duckdb", "tree": tree, "sqlite": tmp_path / "made-by-sqlite.db"}
     sqlite3.connect(names["sqlite"]).execute("CREATE TABLE t (a)").connection.commit()
@@ -342,12 +383,15 @@ def test_a_moved_tree_is_stored_again_with_a_warning(tree, tmp_path):
     db = tmp_path / "trail.duckdb"
     assert run("ingest", str(tree), "--db", str(db), "-q").exit_code == 0
     moved = tree.rename(tmp_path / "moved")
-    result = run("ingest", str(moved), "--db", str(db))
-    assert result.exit_code == 0, result.output
-    assert "warning: 4 new files have the name and size of a file stored from another path" in result.stderr
+    unreadable = next(moved.rglob("*.json"))  # same name and size, but not stored: no warning for it
+    unreadable.write_bytes(b"x" + unreadable.read_bytes()[1:])
+    result = run("ingest", str(moved), "--db", str(db), "--keep-going")
+    assert result.exit_code == 3, result.output
+    assert "warning: 3 new files have the name and size of a file stored from another path" in result.stderr
     assert "if the tree moved, its events are now stored twice" in result.stderr, result.stderr
-    assert stored_counts(db)[:2] == (34, 8)
+    assert stored_counts(db)[:2] == (17 + 17 - 2, 7)
     # Both trees given: two copies, stored as a scan of both would count them; nothing to warn of.
+    unreadable.unlink()
     shutil.copytree(moved, tmp_path / "copy")
     again = run("ingest", str(moved), str(tmp_path / "copy"), "--db", str(db))
     assert again.exit_code == 0 and "warning" not in again.stderr, again.output

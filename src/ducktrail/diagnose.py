@@ -18,6 +18,14 @@ from ducktrail.inputs import locate
 Result = TypeVar("Result")
 
 
+class RejectedFiles(Exception):
+    """Raised by a read (having changed nothing) to take files out of it: one InputError each."""
+
+    def __init__(self, problems: list[InputError]) -> None:
+        super().__init__("; ".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
 def read_tolerantly(
     engine: DuckDBEngine,
     files: list[str],
@@ -29,14 +37,20 @@ def read_tolerantly(
 
     A failed read by line (engine.reading) is first repeated the general way.
 
-    Fails with the first InputError, or with `keep_going` drops every unreadable file, reads
-    the rest, and returns (result, files read, problems).
+    Fails with the first InputError, or with `keep_going` drops every unreadable file, and every
+    file the read rejects (RejectedFiles), reads the rest, and returns (result, files read, problems).
     """
     problems: list[InputError] = []
     while files:
         engine.use_files(files)
         try:
             return read(files), files, problems
+        except RejectedFiles as rejected:
+            rejected_paths = {problem.path for problem in rejected.problems}
+            if not keep_going or not rejected_paths & set(files):
+                raise rejected.problems[0] from None
+            problems.extend(rejected.problems)
+            files = [f for f in files if f not in rejected_paths]
         except engine.error_types as exc:
             if not isinstance(exc, engine.resource_errors) and engine.stop_reading_by_line():
                 continue  # a file spans lines after all; only a failure of the general read is the input's

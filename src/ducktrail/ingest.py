@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
+from ducktrail.diagnose import RejectedFiles, first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
 from ducktrail.engine.duckdb_scan import DuckDBEngine
 from ducktrail.engine.duckdb_store import FileStamp, RefusedFiles, Store
 from ducktrail.engine.read_counter import FileCount, ReadCounts
@@ -93,7 +93,13 @@ def ingest(
     # Messages name it as the user gave it, as scan's do.
     given = {os.path.realpath(path): path for path in found.files}
     try:
-        with DuckDBEngine(source=source, threads=threads, memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT) as engine:
+        engine = DuckDBEngine(
+            source=source,
+            threads=threads,
+            memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT,
+            temp_directory=database + ".tmp",
+        )
+        with engine:
             _load(Store(engine, database), given, found.skipped, report, keep_going, progress)
     except InputError as error:
         error.path = given.get(error.path or "", error.path)
@@ -134,7 +140,6 @@ def _load(
             replaced.extend(_stored_as(skipped.path, os.path.realpath(skipped.path), known))
     if replaced:
         store.forget(replaced)
-    report.stored_elsewhere = _stored_elsewhere(pending, given, stamps, known)
     tally = Tally(engine)
     stop_watching = (
         progress.watch(tally.so_far, len(pending), verb="ingest") if progress is not None and pending else lambda: None
@@ -143,20 +148,24 @@ def _load(
         _load_batches(store, pending, stamps, report, keep_going, tally)
     finally:
         stop_watching()
+    failed = {problem.path for problem in report.unreadable}
+    stored = [path for path in pending if path not in failed]
+    report.stored_elsewhere = _stored_elsewhere(stored, given, stamps, known)
     report.files_total, report.events_total = store.totals()
     store.checkpoint()
 
 
 def _stored_elsewhere(
-    pending: list[str], given: dict[str, str], stamps: dict[str, FileStamp], known: dict[str, FileStamp]
+    stored: list[str], given: dict[str, str], stamps: dict[str, FileStamp], known: dict[str, FileStamp]
 ) -> list[tuple[str, str]]:
-    """New files with the name and size of a stored file that was not given now. CloudTrail
-    names each delivery uniquely, so such a pair is one file moved (or copied) elsewhere."""
+    """Files just stored for the first time that have the name and size of a file stored before
+    and not given now. CloudTrail names each delivery uniquely, so such a pair is one file moved
+    (or copied) elsewhere."""
     by_name: dict[tuple[str, int], list[str]] = {}
     for path, stamp in known.items():
         by_name.setdefault((os.path.basename(path), stamp.size), []).append(path)
     pairs = []
-    for real in pending:
+    for real in stored:
         if real in known or os.path.abspath(given[real]) in known:
             continue  # changed, not new
         twins = by_name.get((os.path.basename(real), stamps[real].size), [])
@@ -183,21 +192,10 @@ def _load_batches(
     sizes = [layout.uncompressed_size(path) for path in pending]
     for batch in batches(pending, sizes, max_bytes=BATCH_BYTES, max_files=BATCH_FILES):
         files_done, events_before = len(batch), report.events_ingested
-        counts = None
-        store_batch = partial(store.ingest, stamps=stamps, refuse=_not_cloudtrail)
-        while batch:
-            try:
-                counts, batch, problems = read_tolerantly(engine, batch, store_batch, keep_going=keep_going)
-            except RefusedFiles as refused:
-                # Rolled back: a stored file that is no longer CloudTrail JSON keeps its events, as
-                # an unreadable one does. The rest of the batch is read again without them.
-                if not keep_going:
-                    raise not_cloudtrail(refused.paths[0]) from None
-                report.unreadable.extend(not_cloudtrail(path) for path in refused.paths)
-                batch = [path for path in batch if path not in refused.paths]
-                continue
-            report.unreadable.extend(problems)
-            break
+        counts, batch, problems = read_tolerantly(
+            engine, batch, partial(_store_batch, store, stamps), keep_going=keep_going
+        )
+        report.unreadable.extend(problems)
         for path in batch:
             count = (counts or {}).get(path)
             report.files_ingested += 1
@@ -206,6 +204,15 @@ def _load_batches(
                 if count.unrecognized:
                     report.skipped_records.append(SkippedRecords(path, count.unrecognized, first_unrecognized(path)))
         tally.stored(files_done, report.events_ingested - events_before)
+
+
+def _store_batch(store: Store, stamps: dict[str, FileStamp], files: list[str]) -> dict[str, FileCount]:
+    try:
+        return store.ingest(files, stamps, refuse=_not_cloudtrail)
+    except RefusedFiles as refused:
+        # Rolled back: a stored file that is no longer CloudTrail JSON keeps its events, as an
+        # unreadable one does, and the rest of the batch is read again without it.
+        raise RejectedFiles([not_cloudtrail(path) for path in refused.paths]) from None
 
 
 def _not_cloudtrail(counts: dict[str, FileCount]) -> list[str]:

@@ -102,12 +102,19 @@ class DuckDBEngine:
         threads: int | None = None,
         memory_limit: str | None = None,
         database: str | None = None,
+        temp_directory: str | None = None,
     ) -> None:
-        """An in-memory engine over files, or with `database` one over an ingested file (read-only)."""
+        """An in-memory engine over files, or with `database` one over an ingested file (read-only).
+        Spilled data goes to `temp_directory`, by default beside the database (`<file>.tmp`), as
+        DuckDB does for a database it opens itself."""
         from ducktrail.engine.duckdb_module import duckdb
 
         self._duckdb = duckdb
-        config: dict[str, Any] = {}
+        # A scan never fetches code: an extension DuckDB would download (for a SQLite file, an
+        # s3:// path or a function a rule names) is an error instead.
+        config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        if temp_directory is not None or database is not None:
+            config["temp_directory"] = temp_directory or database + ".tmp"
         if threads is not None:
             config["threads"] = threads
         if memory_limit is not None:

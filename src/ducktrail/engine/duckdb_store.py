@@ -78,7 +78,8 @@ class Store:
             engine.con.execute(f"CREATE TABLE IF NOT EXISTS store.{EVENTS_TABLE} AS FROM cloudtrail_events LIMIT 0")
 
     def known_files(self) -> dict[str, FileStamp]:
-        rows = self.engine.con.execute(f"SELECT path, size, mtime FROM store.{FILES_TABLE}").fetchall()
+        with self._own_tables():
+            rows = self.engine.con.execute(f"SELECT path, size, mtime FROM store.{FILES_TABLE}").fetchall()
         return {path: FileStamp(size, mtime) for path, size, mtime in rows}
 
     def ingest(
@@ -107,8 +108,9 @@ class Store:
             )
             counts = counter.file_counts() if counter is not None else self._counted()
             refused = set(refuse(counts))
-            if refused:
-                raise RefusedFiles([path for path in files if path in refused])
+            refused_files = [path for path in files if path in refused]
+            if refused_files:
+                raise RefusedFiles(refused_files)
             con.execute(
                 f"INSERT OR REPLACE INTO store.{FILES_TABLE}"
                 " SELECT unnest($paths), unnest($sizes), unnest($mtimes), unnest($events), timezone('UTC', now())",
@@ -131,8 +133,9 @@ class Store:
             yield
         except BaseException as failure:
             self._roll_back()
-            if self._is_write_failure(failure):
-                raise self._write_error(failure) from None
+            error = self._database_error(failure)
+            if error is not None:
+                raise error from None
             raise
         try:
             con.execute("COMMIT")
@@ -140,25 +143,41 @@ class Store:
             raise
         except self.engine.error_types as failure:
             self._roll_back()
-            raise self._write_error(failure) from None
+            raise self._database_error(failure) or self._failed("write", failure) from None
+
+    @contextlib.contextmanager
+    def _own_tables(self) -> Iterator[None]:
+        """Statements over the store's own tables only: whatever fails there is the database's."""
+        try:
+            yield
+        except self.engine.resource_errors:
+            raise
+        except self.engine.error_types as failure:
+            raise self._database_error(failure) or self._failed("read", failure) from None
 
     def _roll_back(self) -> None:
         # A failed COMMIT has already ended the transaction; the error to report is the first.
         with contextlib.suppress(*self.engine.error_types):
             self.engine.con.execute("ROLLBACK")
 
-    def _is_write_failure(self, failure: BaseException) -> bool:
-        """Whether a failed batch failed writing the database, not reading an input file."""
+    def _database_error(self, failure: BaseException) -> InputError | None:
+        """The failure as an error naming the database, when the database failed (a full disk, a
+        corrupt block), not the reading of an input file; else None."""
         if not isinstance(failure, self.engine.error_types) or isinstance(failure, self.engine.resource_errors):
-            return False
+            return None
         message = str(failure)
-        # DuckDB quotes the file it failed to write: the database or its write-ahead log.
+        if "No space left on device" in message:
+            return self._failed("write", failure)
+        # DuckDB quotes the database file or its write-ahead log when it fails one of them.
         names = {self.path, os.path.abspath(self.path)}
-        named = any(re.search(re.escape(f'"{name}') + r'(?:\.wal)?"', message) for name in names)
-        return named or "No space left on device" in message
+        if "Corrupt database file" in message or any(
+            re.search(re.escape(f'"{name}') + r'(?:\.wal)?"', message) for name in names
+        ):
+            return self._failed("read", failure)
+        return None
 
-    def _write_error(self, failure: BaseException) -> InputError:
-        return InputError(f"cannot write the database: {first_line(failure)}", path=self.path)
+    def _failed(self, verb: str, failure: BaseException) -> InputError:
+        return InputError(f"cannot {verb} the database: {first_line(failure)}", path=self.path)
 
     def _counted(self) -> dict[str, FileCount]:
         """Each file's records, read once more: where DuckDB cannot log what the hook counts."""
@@ -171,8 +190,9 @@ class Store:
     def forget(self, files: list[str]) -> None:
         """Drop files from the ingested list (they did not hold CloudTrail events after all)."""
         con = self.engine.con
-        con.execute(f"DELETE FROM store.{EVENTS_TABLE} WHERE source_file IN (SELECT unnest(?::VARCHAR[]))", [files])
-        con.execute(f"DELETE FROM store.{FILES_TABLE} WHERE path IN (SELECT unnest(?::VARCHAR[]))", [files])
+        with self._own_tables():
+            con.execute(f"DELETE FROM store.{EVENTS_TABLE} WHERE source_file IN (SELECT unnest(?::VARCHAR[]))", [files])
+            con.execute(f"DELETE FROM store.{FILES_TABLE} WHERE path IN (SELECT unnest(?::VARCHAR[]))", [files])
 
     def checkpoint(self) -> None:
         """Write what the batches committed into the database file itself. DuckDB does so anyway
@@ -189,7 +209,8 @@ class Store:
             ) from None
 
     def totals(self) -> tuple[int, int]:
-        return held_totals(self.engine, f"store.{FILES_TABLE}")
+        with self._own_tables():
+            return held_totals(self.engine, f"store.{FILES_TABLE}")
 
 
 def schema_problem(engine: DuckDBEngine, catalog: str) -> str | None:
@@ -198,15 +219,16 @@ def schema_problem(engine: DuckDBEngine, catalog: str) -> str | None:
     con = engine.con
     names = [EVENTS_TABLE, FILES_TABLE]
     views = con.execute(
-        "SELECT view_name FROM duckdb_views() WHERE database_name = ? AND schema_name = 'main' AND view_name IN ?",
+        "SELECT view_name FROM duckdb_views()"
+        " WHERE database_name = ? AND schema_name = 'main' AND lower(view_name) IN ?",
         [catalog, names],
     ).fetchall()
     if views:
         return f"holds a view {views[0][0]} where ducktrail keeps a table"
     columns: dict[str, set[str]] = {}
     for table, column in con.execute(
-        "SELECT table_name, lower(column_name) FROM duckdb_columns()"
-        " WHERE database_name = ? AND schema_name = 'main' AND table_name IN ?",
+        "SELECT lower(table_name), lower(column_name) FROM duckdb_columns()"
+        " WHERE database_name = ? AND schema_name = 'main' AND lower(table_name) IN ?",
         [catalog, names],
     ).fetchall():
         columns.setdefault(table, set()).add(column)
@@ -245,21 +267,30 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
     if not os.path.isfile(path):
         raise InputError("no such database file (create it with `ducktrail ingest`)", path=path)
     engine = DuckDBEngine(threads=threads, memory_limit=memory_limit, database=path)
+    try:
+        problem = _scan_problem(engine)
+        files, events = held_totals(engine, FILES_TABLE) if problem is None else (0, 0)
+    except BaseException as failure:
+        engine.close()
+        if isinstance(failure, engine.error_types) and not isinstance(failure, engine.resource_errors):
+            raise InputError(f"cannot read the database: {first_line(failure)}", path=path) from None
+        raise
+    if problem is not None:
+        engine.close()
+        raise InputError(f"not a ducktrail database ({problem})", path=path)
+    return engine, {"files": files, "events": events}
+
+
+def _scan_problem(engine: DuckDBEngine) -> str | None:
+    """Why the engine's database is not one `scan --db` can read, or None."""
     (catalog,) = engine.con.execute("SELECT current_database()").fetchone()
     tables = {
         name
         for (name,) in engine.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [catalog]
+            "SELECT lower(table_name) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [catalog]
         ).fetchall()
     }
     missing = [table for table in (EVENTS_TABLE, FILES_TABLE) if table not in tables]
-    problem = (
-        f"no {' and no '.join(missing)} table; make one with `ducktrail ingest`"
-        if missing
-        else schema_problem(engine, catalog)
-    )
-    if problem is not None:
-        engine.close()
-        raise InputError(f"not a ducktrail database ({problem})", path=path)
-    files, events = held_totals(engine, FILES_TABLE)
-    return engine, {"files": files, "events": events}
+    if missing:
+        return f"no {' and no '.join(missing)} table; make one with `ducktrail ingest`"
+    return schema_problem(engine, catalog)
