@@ -12,11 +12,12 @@ if TYPE_CHECKING:
 
 
 def plural(count: int, noun: str) -> str:
+    """The count as the progress line writes it, thousands separated, and the noun.
+
+    >>> plural(1, "file"), plural(2, "file"), plural(500000, "event")
+    ('1 file', '2 files', '500,000 events')
     """
-    >>> plural(1, "file"), plural(2, "file")
-    ('1 file', '2 files')
-    """
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def summary_line(report: ScanReport) -> str:
@@ -44,7 +45,7 @@ def ingest_line(report: IngestReport) -> str:
     """
     parts = [
         f"{plural(report.files_ingested, 'file')} ingested ({plural(report.events_ingested, 'event')})",
-        f"{report.files_unchanged} unchanged",
+        f"{report.files_unchanged:,} unchanged",
         _skipped_files(report.skipped_files),
     ]
     if report.unreadable:
@@ -73,10 +74,10 @@ def _reason_count(count: int, reason: str) -> str:
     '3 not .json/.jsonl/.ndjson files'
     """
     if count == 1 or not reason.endswith(" file"):
-        return f"{count} {reason}"
+        return f"{count:,} {reason}"
     negated = reason.startswith("not a ")
     noun = reason.removeprefix("not a ").removesuffix(" file")
-    return f"{count} {'not ' if negated else ''}{noun} files"
+    return f"{count:,} {'not ' if negated else ''}{noun} files"
 
 
 def warnings(report: ScanReport | IngestReport) -> list[str]:
