@@ -265,6 +265,12 @@ def test_a_database_that_cannot_be_written_is_named_with_the_reason(tree, tmp_pa
     assert result.exit_code == 3, result.output
     assert f"{db}: cannot write the database: Failed to commit" in result.stderr, result.output
     assert "No space left on device" in result.stderr and "rollback" not in result.stderr, result.output
+    # The database this run began is taken back: a partial file would fail every later run.
+    assert not db.exists() and not Path(f"{db}.wal").exists()
+    db.touch(mode=0o600)
+    db.chmod(0o600)
+    assert run("ingest", str(tree), "--db", str(db)).exit_code == 3
+    assert db.stat().st_size == 0 and db.stat().st_mode & 0o777 == 0o600
 
 
 def test_a_checkpoint_that_fails_at_the_end_of_an_ingest_is_reported(tree, tmp_path, monkeypatch):

@@ -52,30 +52,46 @@ class Store:
         mode = _empty_file_mode(path)
         if mode is not None:
             os.remove(path)
+        created = not os.path.exists(path)
         # New databases are written in a format DuckDB 1.5 can still open, for analysts'
         # shells that lag the Python package. TYPE duckdb: a SQLite or other file is refused as
         # such, not handed to an extension DuckDB would try to download.
-        options = "TYPE duckdb" if os.path.exists(path) else f"TYPE duckdb, STORAGE_VERSION '{STORAGE_VERSION}'"
+        options = f"TYPE duckdb, STORAGE_VERSION '{STORAGE_VERSION}'" if created else "TYPE duckdb"
         try:
             engine.con.execute(f"ATTACH ? AS store ({options})", [path])
-        except engine.resource_errors:
-            raise  # not the file's fault: the engine's exit reports it
-        except engine.error_types as exc:
-            raise InputError(f"cannot open the database: {first_line(exc)}", path=path) from None
+            if mode is not None:
+                os.chmod(path, mode)
+            problem = schema_problem(engine, "store")
+            if problem is not None:
+                raise InputError(f"{problem}; ingest into another database", path=path)
+            # Both tables at once: an ingest stopped in its first batch leaves an empty database
+            # that scans, not one that is neither new nor ducktrail's. (The adapter is loaded
+            # first: a transaction writes to one database only.)
+            with engine.over_no_files(), self._transaction():
+                engine.con.execute(
+                    f"CREATE TABLE IF NOT EXISTS store.{FILES_TABLE} ("
+                    " path VARCHAR PRIMARY KEY, size BIGINT, mtime DOUBLE, events BIGINT, ingested_at TIMESTAMP)"
+                )
+                engine.con.execute(f"CREATE TABLE IF NOT EXISTS store.{EVENTS_TABLE} AS FROM cloudtrail_events LIMIT 0")
+        except BaseException as failure:
+            if created:
+                # A partly written new file (a full disk) would make every later run fail on it.
+                self._remove_new_database(mode)
+            if isinstance(failure, engine.error_types) and not isinstance(failure, engine.resource_errors):
+                raise InputError(f"cannot open the database: {first_line(failure)}", path=path) from None
+            raise
+
+    def _remove_new_database(self, mode: int | None) -> None:
+        """Take back a database this run created, leaving what was there before: nothing, or the
+        empty file it replaced."""
+        with contextlib.suppress(*self.engine.error_types):
+            self.engine.con.execute("DETACH store")
+        for name in (self.path, self.path + ".wal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(name)
         if mode is not None:
-            os.chmod(path, mode)
-        problem = schema_problem(engine, "store")
-        if problem is not None:
-            raise InputError(f"{problem}; ingest into another database", path=path)
-        # Both tables at once: an ingest stopped in its first batch leaves an empty database that
-        # scans, not one that is neither new nor ducktrail's.
-        # (The adapter is loaded first: a transaction writes to one database only.)
-        with engine.over_no_files(), self._transaction():
-            engine.con.execute(
-                f"CREATE TABLE IF NOT EXISTS store.{FILES_TABLE} ("
-                " path VARCHAR PRIMARY KEY, size BIGINT, mtime DOUBLE, events BIGINT, ingested_at TIMESTAMP)"
-            )
-            engine.con.execute(f"CREATE TABLE IF NOT EXISTS store.{EVENTS_TABLE} AS FROM cloudtrail_events LIMIT 0")
+            open(self.path, "wb").close()
+            os.chmod(self.path, mode)
 
     def known_files(self) -> dict[str, FileStamp]:
         with self._own_tables():
