@@ -7,9 +7,9 @@ import threading
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from ducktrail.diagnose import RejectedFiles, first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
+from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
 from ducktrail.engine.duckdb_scan import DuckDBEngine
-from ducktrail.engine.duckdb_store import FileStamp, RefusedFiles, Store
+from ducktrail.engine.duckdb_store import FileStamp, Store
 from ducktrail.engine.read_counter import FileCount, ReadCounts
 from ducktrail.errors import InputError, UsageError
 from ducktrail.inputs import layout
@@ -192,9 +192,8 @@ def _load_batches(
     sizes = [layout.uncompressed_size(path) for path in pending]
     for batch in batches(pending, sizes, max_bytes=BATCH_BYTES, max_files=BATCH_FILES):
         files_done, events_before = len(batch), report.events_ingested
-        counts, batch, problems = read_tolerantly(
-            engine, batch, partial(_store_batch, store, stamps), keep_going=keep_going
-        )
+        store_batch = partial(store.ingest, stamps=stamps, refuse=_not_cloudtrail)
+        counts, batch, problems = read_tolerantly(engine, batch, store_batch, keep_going=keep_going)
         report.unreadable.extend(problems)
         for path in batch:
             count = (counts or {}).get(path)
@@ -206,18 +205,11 @@ def _load_batches(
         tally.stored(files_done, report.events_ingested - events_before)
 
 
-def _store_batch(store: Store, stamps: dict[str, FileStamp], files: list[str]) -> dict[str, FileCount]:
-    try:
-        return store.ingest(files, stamps, refuse=_not_cloudtrail)
-    except RefusedFiles as refused:
-        # Rolled back: a stored file that is no longer CloudTrail JSON keeps its events, as an
-        # unreadable one does, and the rest of the batch is read again without it.
-        raise RejectedFiles([not_cloudtrail(path) for path in refused.paths]) from None
-
-
-def _not_cloudtrail(counts: dict[str, FileCount]) -> list[str]:
-    """The files of a batch that held records but no CloudTrail event: they must not be stored."""
-    return [path for path, count in counts.items() if is_not_cloudtrail(count)]
+def _not_cloudtrail(counts: dict[str, FileCount]) -> list[InputError]:
+    """The files of a batch that held records but no CloudTrail event: they must not be stored.
+    The batch is rolled back, so a stored file that is no longer CloudTrail JSON keeps its events,
+    as an unreadable one does, and the rest is read again without them."""
+    return [not_cloudtrail(path) for path, count in counts.items() if is_not_cloudtrail(count)]
 
 
 def batches(paths: list[str], sizes: list[int], *, max_bytes: int, max_files: int) -> list[list[str]]:

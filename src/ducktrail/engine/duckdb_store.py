@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ducktrail.diagnose import RejectedFiles
 from ducktrail.engine.duckdb_scan import UNRECOGNIZED, DuckDBEngine, FileCount, first_line
 from ducktrail.engine.read_fields import COLUMN_FIELDS
 from ducktrail.errors import InputError
@@ -31,14 +32,6 @@ STORAGE_VERSION = "v1.5.0"
 class FileStamp:
     size: int
     mtime: float
-
-
-class RefusedFiles(Exception):
-    """Files a batch must not store; the batch was rolled back, so they keep what they held."""
-
-    def __init__(self, paths: list[str]) -> None:
-        super().__init__(", ".join(paths))
-        self.paths = paths
 
 
 class Store:
@@ -102,10 +95,11 @@ class Store:
         self,
         files: list[str],
         stamps: dict[str, FileStamp],
-        refuse: Callable[[dict[str, FileCount]], list[str]] = lambda counts: [],
+        refuse: Callable[[dict[str, FileCount]], list[InputError]] = lambda counts: [],
     ) -> dict[str, FileCount]:
         """Replace these files' events in the store by what they hold now, in one transaction;
-        RefusedFiles, with nothing changed, when `refuse` names files of the batch by their counts."""
+        RejectedFiles, with nothing changed, when `refuse` finds problems with files of the batch
+        from their counts."""
         con = self.engine.con
         # The adapter's read hook counts each file as the insert reads it. Counting a batch's
         # stored rows instead scans the whole table each time: ingest time would grow with the
@@ -123,10 +117,9 @@ class Store:
                 " ORDER BY event_source, event_name, event_time"
             )
             counts = counter.file_counts() if counter is not None else self._counted()
-            refused = set(refuse(counts))
-            refused_files = [path for path in files if path in refused]
-            if refused_files:
-                raise RefusedFiles(refused_files)
+            refused = {problem.path: problem for problem in refuse(counts)}
+            if refused.keys() & set(files):
+                raise RejectedFiles([refused[path] for path in files if path in refused])
             con.execute(
                 f"INSERT OR REPLACE INTO store.{FILES_TABLE}"
                 " SELECT unnest($paths), unnest($sizes), unnest($mtimes), unnest($events), timezone('UTC', now())",
