@@ -197,7 +197,8 @@ class Store:
         return {path: FileCount(path, records, unrecognized) for path, records, unrecognized in rows}
 
     def forget(self, files: list[str]) -> None:
-        """Drop files from the ingested list (they did not hold CloudTrail events after all)."""
+        """Drop these files' events and entries: a stored file that is empty now, or one stored
+        under a name it is no longer known by."""
         con = self.engine.con
         with self._own_tables():
             con.execute(f"DELETE FROM store.{EVENTS_TABLE} WHERE source_file IN (SELECT unnest(?::VARCHAR[]))", [files])
@@ -222,9 +223,10 @@ class Store:
             return held_totals(self.engine, f"store.{FILES_TABLE}")
 
 
-def schema_problem(engine: DuckDBEngine, catalog: str) -> str | None:
+def schema_problem(engine: DuckDBEngine, catalog: str, *, made: bool = False) -> str | None:
     """Why the database attached as `catalog` is not one ducktrail made (or can make), or None.
-    One that holds neither table is new; extra tables and columns are an analyst's own."""
+    One that holds neither table is new, unless `made` asks for both; extra tables and columns
+    are an analyst's own."""
     con = engine.con
     names = [EVENTS_TABLE, FILES_TABLE]
     views = con.execute(
@@ -241,6 +243,9 @@ def schema_problem(engine: DuckDBEngine, catalog: str) -> str | None:
         [catalog, names],
     ).fetchall():
         columns.setdefault(table, set()).add(column)
+    missing = [table for table in names if table not in columns]
+    if made and missing:
+        return f"no {' and no '.join(missing)} table; make one with `ducktrail ingest`"
     if EVENTS_TABLE in columns and FILES_TABLE not in columns:
         return f"holds a table {EVENTS_TABLE} that ducktrail did not make (no {FILES_TABLE} beside it)"
     for table, needed in ((EVENTS_TABLE, EVENT_COLUMNS), (FILES_TABLE, FILES_COLUMNS)):
@@ -277,7 +282,8 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
         raise InputError("no such database file (create it with `ducktrail ingest`)", path=path)
     engine = DuckDBEngine(threads=threads, memory_limit=memory_limit, database=path)
     try:
-        problem = _scan_problem(engine)
+        (catalog,) = engine.con.execute("SELECT current_database()").fetchone()
+        problem = schema_problem(engine, catalog, made=True)
         files, events = held_totals(engine, FILES_TABLE) if problem is None else (0, 0)
     except BaseException as failure:
         engine.close()
@@ -288,18 +294,3 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
         engine.close()
         raise InputError(f"not a ducktrail database ({problem})", path=path)
     return engine, {"files": files, "events": events}
-
-
-def _scan_problem(engine: DuckDBEngine) -> str | None:
-    """Why the engine's database is not one `scan --db` can read, or None."""
-    (catalog,) = engine.con.execute("SELECT current_database()").fetchone()
-    tables = {
-        name
-        for (name,) in engine.con.execute(
-            "SELECT lower(table_name) FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main'", [catalog]
-        ).fetchall()
-    }
-    missing = [table for table in (EVENTS_TABLE, FILES_TABLE) if table not in tables]
-    if missing:
-        return f"no {' and no '.join(missing)} table; make one with `ducktrail ingest`"
-    return schema_problem(engine, catalog)
