@@ -412,6 +412,35 @@ def test_the_table_shows_control_characters_from_the_logs_as_escapes(tmp_path):
     assert "\\x1b]0;owned\\x07name" in result.stdout.replace("\n", "").replace("│", "").replace(" ", ""), result.stdout
 
 
+def test_the_table_shows_values_as_they_are_not_as_rich_markup_or_emoji_codes(tmp_path):
+    principals = ["arn:aws:iam::444455556666:user/[/x]", "arn:aws:iam::444455556666:user/[bold]b[/bold]"]
+    # A function named ok with an alias: ":ok:" is an emoji code.
+    function = "arn:aws:lambda:us-east-1:111122223333:function:ok:prod"
+    write_trail_file(tmp_path / "t.json", [invoke(p, function=function, event_id=p) for p in principals])
+    result = run("scan", str(tmp_path), "-q", "--rows", "0", env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    for value in [*principals, function]:
+        assert value in result.stdout, result.stdout
+
+
+def test_csv_keeps_escape_sequences_from_the_logs_when_written_to_a_pipe(tmp_path):
+    # click strips what looks like a terminal escape from text it writes to anything but a terminal.
+    principal = "arn:aws:iam::444455556666:user/\x1b[2J\x1b]0;owned\x07name"
+    write_trail_file(tmp_path / "t.json", [invoke(principal, event_id="e-1")])
+    result = run("scan", str(tmp_path), "-q", "-f", "csv")
+    assert result.exit_code == 0, result.output
+    assert principal in result.stdout, repr(result.stdout)
+
+
+def test_file_names_in_messages_show_control_characters_as_escapes(tmp_path):
+    bad = tmp_path / "evil\x1b]0;owned\x07\x1b[2J.json"
+    bad.write_text("not json")
+    result = run("scan", str(tmp_path))
+    assert result.exit_code == 3, result.output
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr, repr(result.stderr)
+    assert "evil\\x1b]0;owned\\x07\\x1b[2J.json" in result.stderr, result.stderr
+
+
 def draft_pack(tmp_path, sql):
     """A copy of the pack whose rule has a draft version DRAFT holding `sql`; its DUCKTRAIL_SQL_DIR,
     and the draft's file."""

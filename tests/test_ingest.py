@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ducktrail.cli import app
+from ducktrail.engine.duckdb_store import EVENT_COLUMNS, EVENTS_TABLE, FILES_COLUMNS, FILES_TABLE
 from ducktrail.ingest import ingest
 from tests.support import FIXTURES, invoke, rule_columns, scan_paths, write_trail_file
 
@@ -303,6 +304,9 @@ def test_a_checkpoint_that_fails_at_the_end_of_an_ingest_is_reported(tree, tmp_p
         (["ingest", "{tree}", "--db", "{other_columns}"], 3, "its table cloudtrail_events lacks event_time"),
         (["ingest", "{tree}", "--db", "{other_files_table}"], 3, "its table ducktrail_ingested_files lacks path"),
         (["scan", "--db", "{other_schema}"], 3, "not a ducktrail database (no cloudtrail_events and no"),
+        # The right names with other types: made by another version, or by hand.
+        (["scan", "--db", "{other_types}"], 3, "its table cloudtrail_events has event_time as VARCHAR, not TIMESTAMP"),
+        (["ingest", "{tree}", "--db", "{other_types}"], 3, "has event_time as VARCHAR, not TIMESTAMP"),
         # DuckDB's names are case-insensitive: this table would take the events.
         (["ingest", "{tree}", "--db", "{mixed_case}"], 3, "holds a table cloudtrail_events that ducktrail did not"),
         # No extension download for a path DuckDB would read through one.
@@ -332,6 +336,10 @@ def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):
             f"CREATE TABLE s.{files_table}",
         ],
         "mixed_case": ['CREATE TABLE "CloudTrail_Events" (x INTEGER)'],
+        "other_types": [
+            f"CREATE TABLE cloudtrail_events ({', '.join(f'{name} VARCHAR' for name in EVENT_COLUMNS)})",
+            f"CREATE TABLE {files_table}",
+        ],
     }
     names = {"missing": tmp_path / "none.duckdb", "tree": tree, "sqlite": tmp_path / "made-by-sqlite.db"}
     sqlite3.connect(names["sqlite"]).execute("CREATE TABLE t (a)").connection.commit()
@@ -346,6 +354,23 @@ def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):
     assert message in result.output
     # A database ducktrail cannot use is left as it was.
     assert {name: names[name].read_bytes() for name in before} == before
+
+
+def test_the_schema_check_expects_the_columns_ingest_writes(tree, tmp_path):
+    import duckdb
+
+    db = tmp_path / "trail.duckdb"
+    ingest([str(tree)], str(db))
+    with duckdb.connect(str(db), read_only=True) as con:
+        written = {
+            table: dict(
+                con.execute(
+                    "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?", [table]
+                ).fetchall()
+            )
+            for table in (EVENTS_TABLE, FILES_TABLE)
+        }
+    assert written == {EVENTS_TABLE: EVENT_COLUMNS, FILES_TABLE: FILES_COLUMNS}
 
 
 def test_time_bounds_apply_to_database_scans(tree, tmp_path):

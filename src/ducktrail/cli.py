@@ -11,7 +11,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from ducktrail.errors import DucktrailError, ExitCode, UsageError
-from ducktrail.report.formats import TABLE_ROWS
+from ducktrail.report.formats import TABLE_ROWS, printable
 
 EXIT_CODES = """Exit codes: 0 clean run (alerts or not); 1 alerts found and --fail-on-alerts given;
 2 usage error; 3 unreadable input (missing path, corrupt gzip, not CloudTrail JSON);
@@ -57,9 +57,15 @@ ThreadsOption = Annotated[
 ]
 
 
+def say(line: str) -> None:
+    """A line on stderr. File names and values in it come from the input: an escape sequence in
+    one is shown escaped, never sent to the terminal."""
+    typer.echo(printable(line), err=True)
+
+
 def fail(error: DucktrailError) -> NoReturn:
     for line in str(error).splitlines():
-        typer.echo(f"ducktrail: error: {line}", err=True)
+        say(f"ducktrail: error: {line}")
     raise typer.Exit(int(error.exit_code))
 
 
@@ -200,11 +206,13 @@ def scan(
     else:
         text = FORMATS[output_format.value](report.alert_json, report.alert_columns)
         if text:  # no alert in NDJSON is no line, not an empty one
-            typer.echo(text)
+            # color=True: click would otherwise strip what looks like a terminal escape from the
+            # values of a CSV written to a pipe or file (JSON escapes them itself).
+            typer.echo(text, color=True)
     for line in warnings(report):
-        typer.echo(line, err=True)
+        say(line)
     if not quiet:
-        typer.echo(summary_line(report), err=True)
+        say(summary_line(report))
     if report.unreadable:
         raise typer.Exit(int(ExitCode.INPUT))
     if fail_on_alerts and report.alert_json:
@@ -253,9 +261,9 @@ def ingest(
     except DucktrailError as error:
         fail(error)
     for line in warnings(report):
-        typer.echo(line, err=True)
+        say(line)
     if not quiet:
-        typer.echo(ingest_line(report), err=True)
+        say(ingest_line(report))
     if report.unreadable:
         raise typer.Exit(int(ExitCode.INPUT))
 
@@ -344,14 +352,11 @@ def lock(
         (rule, version) for rule in pack.rules for version in rule.versions if str(version.path) not in misshapen
     )
     for problem in problems:
-        typer.echo(f"ducktrail: error: {problem}", err=True)
+        say(f"ducktrail: error: {problem}")
     if check:
         for rule, number in pending:
-            typer.echo(
-                f"ducktrail: error: {rule.sql(number).path}: "
-                f"version {number} is not in the lock file; run `ducktrail lock`",
-                err=True,
-            )
+            path = rule.sql(number).path
+            say(f"ducktrail: error: {path}: version {number} is not in the lock file; run `ducktrail lock`")
         if pending or problems:
             raise typer.Exit(int(ExitCode.RULE_PACK))
         typer.echo(f"lock ok: {sum(len(v) for v in pack.lock.values())} released versions match")
@@ -426,7 +431,7 @@ def run_cli() -> int:
     except Exception as exc:  # noqa: BLE001 - the last guard: no input may end in a traceback
         if os.environ.get("DUCKTRAIL_DEBUG"):
             raise
-        typer.echo(f"ducktrail: internal error: {type(exc).__name__}: {exc}", err=True)
+        say(f"ducktrail: internal error: {type(exc).__name__}: {exc}")
         typer.echo("ducktrail: this is a bug; DUCKTRAIL_DEBUG=1 shows the traceback", err=True)
         return int(ExitCode.RULE_PACK)
     return 0

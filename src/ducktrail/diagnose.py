@@ -7,6 +7,7 @@ looking into the file with Python only on this error path.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from typing import TypeVar
@@ -108,12 +109,21 @@ def explain(path: str, engine_message: str) -> InputError:
     """An InputError for `path` in the user's terms, from the engine's message."""
     # The message quotes the path; a folder named 'gzip-exports' must not steer the diagnosis.
     text = " ".join(engine_message.replace(path, "<file>").split())
+    if not os.path.isfile(path):
+        return InputError("no longer a file: removed or replaced while ducktrail ran?", path=path)
     if locate.is_gzip(path):
         broken = locate.gzip_problem(path)
         if broken:
             return InputError(broken, path=path)
-        if not path.endswith(".gz"):
+        if not path.lower().endswith(".gz"):  # DuckDB takes .GZ for gzip too
             return InputError("gzip-compressed but not named .gz; add the .gz suffix", path=path)
+        if "GZIP" in text.upper():
+            # Python's gzip ignores zero padding after the last member; DuckDB reads on for another.
+            return InputError(
+                "bytes after the gzip data are not another gzip member (zero padding?), which DuckDB"
+                " cannot read; recompress it: zcat FILE | gzip > NEW.json.gz",
+                path=path,
+            )
     elif "GZIP" in text.upper():
         if locate.starts_with(path, b"{") or locate.starts_with(path, b"["):
             return InputError("named .gz but holds plain JSON (decompressed on download?); drop the .gz", path=path)

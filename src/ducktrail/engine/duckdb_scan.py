@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ducktrail import sqlfiles
-from ducktrail.engine.literal_paths import literals
+from ducktrail.engine.literal_paths import literals, reported
 from ducktrail.engine.read_counter import HOOK, FileCount, ReadCounter
 from ducktrail.errors import DucktrailError, InputError, RulePackError, UsageError
 from ducktrail.inputs import layout
@@ -132,6 +134,7 @@ class DuckDBEngine:
         self._source = source
         self._adapter_loaded = False
         self._files: list[str] = []
+        self._given_paths: dict[str, str] = {}
         self._reads: ReadCounter | None = None
         self._reading: JsonReading | None = None
         self._by_line_allowed = True
@@ -182,13 +185,24 @@ class DuckDBEngine:
             raise KeyboardInterrupt from None
 
     def use_files(self, files: list[str]) -> None:
-        # The adapter's view binds read_json when it is created, so the variable comes first.
+        """Point the adapter's view at these files. Nothing reads them yet: a file that cannot
+        be read fails the query that reads it, where the caller can name it."""
+        if not self._adapter_loaded:
+            self._load_adapter()
         self.con.execute("SET VARIABLE ducktrail_files = ?", [literals(files)])
         self._files = list(files)
+        self._given_paths = {reported(path): path for path in files if reported(path) != path}
         self._use_reading(reading_for(files, self._by_line) if self._by_line_allowed else GENERAL)
-        if not self._adapter_loaded:
+
+    def _load_adapter(self) -> None:
+        # The view binds read_json to its files when it is created: over one empty file of our
+        # own, so that the input cannot fail it.
+        with tempfile.TemporaryDirectory() as folder:
+            empty = os.path.join(folder, "empty.json")
+            open(empty, "wb").close()
+            self.con.execute("SET VARIABLE ducktrail_files = ?", [[empty]])
             self.con.execute(self._adapter_sql)
-            self._adapter_loaded = True
+        self._adapter_loaded = True
 
     @property
     def reading(self) -> JsonReading | None:
@@ -310,10 +324,12 @@ class DuckDBEngine:
                 file_counts.append(payload)
             else:
                 alerts[rule_key].append((ordinal, payload))
-        counts = {
-            value["path"]: FileCount(value["path"], value["records"], value["unrecognized"])
-            for value in parse_objects(file_counts)
-        }
+        counts = self._by_given_path(
+            {
+                value["path"]: FileCount(value["path"], value["records"], value["unrecognized"])
+                for value in parse_objects(file_counts)
+            }
+        )
         ordered = {key: [text for _, text in sorted(found)] for key, found in alerts.items()}
         if hooked:
             counts = self._hooked_counts()
@@ -326,14 +342,25 @@ class DuckDBEngine:
         its own (a rule the optimizer proved empty reads nothing; an empty file has no value)."""
         counter, files = self._reads, self._files
         assert counter is not None
-        counts = counter.file_counts()
+        counts = self._by_given_path(counter.file_counts())
         unseen = [path for path in files if path not in counts]
         if unseen:
             self.use_files(unseen)
             self.con.execute("SELECT count(*) FROM cloudtrail_events").fetchall()
             self.use_files(files)
-            counts = counter.file_counts()
+            counts = self._by_given_path(counter.file_counts())
         return counts
+
+    def _by_given_path(self, counts: dict[str, FileCount]) -> dict[str, FileCount]:
+        """Counts keyed by the paths use_files was given, not by DuckDB's names for the files
+        (engine/literal_paths.py: `./case [1].json` is read as `case [1].json`)."""
+        if not self._given_paths:
+            return counts
+        given = {}
+        for name, count in counts.items():
+            path = self._given_paths.get(name, name)
+            given[path] = FileCount(path, count.records, count.unrecognized)
+        return given
 
     def _shares(self, rules: list[RuleQuery], columns: frozenset[str] | None) -> Any:
         """The read split across threads (engine/split_read.py), as a context manager yielding
@@ -405,11 +432,7 @@ class DuckDBEngine:
 
     @contextlib.contextmanager
     def over_no_files(self) -> Iterator[None]:
-        """The adapter's view over one empty file, while inside: its columns and no rows (the view
-        binds read_json to files when it is created)."""
-        import os
-        import tempfile
-
+        """The adapter's view over one empty file, while inside: its columns and no rows."""
         with tempfile.TemporaryDirectory() as folder:
             empty = os.path.join(folder, "empty.json")
             open(empty, "wb").close()
@@ -424,8 +447,8 @@ class DuckDBEngine:
             raise RulePackError(f"rule {rule.key} is not one query (a single SELECT)", path=rule.path)
         try:
             described = self.con.execute("DESCRIBE " + sql).fetchall()
-        except self.resource_errors:
-            raise
+        except (*self.resource_errors, self._duckdb.IOException):
+            raise  # binding globs the input files again: one gone since is the input's fault
         except self._duckdb.Error as exc:
             raise RulePackError(f"rule {rule.key} does not bind: {first_line(exc)}", path=rule.path) from None
         names = tuple(name for name, *_ in described)

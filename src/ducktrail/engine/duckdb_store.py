@@ -22,9 +22,18 @@ from ducktrail.errors import InputError
 
 EVENTS_TABLE = "cloudtrail_events"
 FILES_TABLE = "ducktrail_ingested_files"
-# The columns each table must have; the events table's are the relation's (engine/read_fields.py).
-EVENT_COLUMNS = tuple(COLUMN_FIELDS)
-FILES_COLUMNS = ("path", "size", "mtime", "events", "ingested_at")
+# The columns each table must have, with their types: the events table's are the relation's
+# (engine/read_fields.py; VARCHAR unless named here, as the adapter's view gives them).
+EVENT_COLUMNS = {
+    name: {
+        "event_time": "TIMESTAMP",
+        "request_parameters": "JSON",
+        "resources": 'STRUCT(arn VARCHAR, account_id VARCHAR, "type" VARCHAR)[]',
+        "resource_arns": "VARCHAR[]",
+    }.get(name, "VARCHAR")
+    for name in COLUMN_FIELDS
+}
+FILES_COLUMNS = {"path": "VARCHAR", "size": "BIGINT", "mtime": "DOUBLE", "events": "BIGINT", "ingested_at": "TIMESTAMP"}
 STORAGE_VERSION = "v1.5.0"
 
 
@@ -61,10 +70,8 @@ class Store:
             # that scans, not one that is neither new nor ducktrail's. (The adapter is loaded
             # first: a transaction writes to one database only.)
             with engine.over_no_files(), self._transaction():
-                engine.con.execute(
-                    f"CREATE TABLE IF NOT EXISTS store.{FILES_TABLE} ("
-                    " path VARCHAR PRIMARY KEY, size BIGINT, mtime DOUBLE, events BIGINT, ingested_at TIMESTAMP)"
-                )
+                columns = ", ".join(f"{name} {data_type}" for name, data_type in FILES_COLUMNS.items())
+                engine.con.execute(f"CREATE TABLE IF NOT EXISTS store.{FILES_TABLE} ({columns}, PRIMARY KEY (path))")
                 engine.con.execute(f"CREATE TABLE IF NOT EXISTS store.{EVENTS_TABLE} AS FROM cloudtrail_events LIMIT 0")
         except BaseException as failure:
             if created:
@@ -236,22 +243,30 @@ def schema_problem(engine: DuckDBEngine, catalog: str, *, made: bool = False) ->
     ).fetchall()
     if views:
         return f"holds a view {views[0][0]} where ducktrail keeps a table"
-    columns: dict[str, set[str]] = {}
-    for table, column in con.execute(
-        "SELECT lower(table_name), lower(column_name) FROM duckdb_columns()"
+    columns: dict[str, dict[str, str]] = {}
+    for table, column, data_type in con.execute(
+        "SELECT lower(table_name), lower(column_name), data_type FROM duckdb_columns()"
         " WHERE database_name = ? AND schema_name = 'main' AND lower(table_name) IN ?",
         [catalog, names],
     ).fetchall():
-        columns.setdefault(table, set()).add(column)
+        columns.setdefault(table, {})[column] = data_type
     missing = [table for table in names if table not in columns]
     if made and missing:
         return f"no {' and no '.join(missing)} table; make one with `ducktrail ingest`"
     if EVENTS_TABLE in columns and FILES_TABLE not in columns:
         return f"holds a table {EVENTS_TABLE} that ducktrail did not make (no {FILES_TABLE} beside it)"
     for table, needed in ((EVENTS_TABLE, EVENT_COLUMNS), (FILES_TABLE, FILES_COLUMNS)):
-        missing = [name for name in needed if table in columns and name not in columns[table]]
+        if table not in columns:
+            continue
+        missing = [name for name in needed if name not in columns[table]]
         if missing:
             return f"its table {table} lacks {', '.join(missing)}: not made by this version of ducktrail"
+        for name, data_type in needed.items():
+            if columns[table][name] != data_type:
+                return (
+                    f"its table {table} has {name} as {columns[table][name]}, not {data_type}:"
+                    " not made by this version of ducktrail"
+                )
     return None
 
 

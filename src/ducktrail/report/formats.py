@@ -90,7 +90,10 @@ def render_table(alerts: list[Alert], *, max_rows: int = TABLE_ROWS) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=io.StringIO(), width=_terminal_width(), no_color=True, highlight=False)
+    # Values are text from the logs: no rich markup ([bold]) or emoji codes (:ok:) in them.
+    console = Console(
+        file=io.StringIO(), width=_terminal_width(), no_color=True, highlight=False, markup=False, emoji=False
+    )
     groups: dict[tuple[str, Any], list[Alert]] = {}
     for alert in alerts:
         groups.setdefault((alert.get("rule_id", ""), alert.get("rule_version")), []).append(alert)
@@ -134,15 +137,15 @@ def _cell(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, list):
-        return "\n".join(_printable(str(v)) for v in value) or "-"
-    return _printable(str(value))
+        return "\n".join(printable(str(v)) for v in value) or "-"
+    return printable(str(value))
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     r"""The text with control characters shown as escapes: values come from logs an attacker may
     have shaped, and an escape sequence must not reach the terminal.
 
-    >>> _printable("user/\x1b]0;owned\x07name")
+    >>> printable("user/\x1b]0;owned\x07name")
     'user/\\x1b]0;owned\\x07name'
     """
     if text.isprintable():
