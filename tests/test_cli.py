@@ -281,6 +281,15 @@ def test_running_out_of_memory_exits_4_and_blames_no_file():
     assert "fixtures" not in result.stderr
 
 
+@pytest.mark.parametrize("args", [[f"{RULE_ID}@1"], [RULE_ID, "--version", "1"], [f"{RULE_ID}@1", "--version", "1"]])
+def test_show_takes_a_version_as_scan_and_transpile_do(args):
+    result = run("show", *args)
+    assert result.exit_code == 0, result.output
+    assert "version: 1 (released)" in result.stdout and "v1.sql, sha256:" in result.stdout, result.stdout
+    clash = run("show", f"{RULE_ID}@1", "--version", "2")
+    assert clash.exit_code == 2 and "name different versions" in clash.stderr, clash.output
+
+
 def test_show_unknown_version_is_a_usage_error():
     result = run("show", RULE_ID, "--version", "9")
     assert result.exit_code == 2, result.output

@@ -36,3 +36,24 @@ def test_every_just_recipe_named_in_the_readme_exists():
     recipes = set(re.findall(r"^([a-z][a-z0-9-]*)(?: [^:]*)?:", justfile, re.M))
     for name in re.findall(r"`just ([a-z][a-z0-9-]*)", README):
         assert name in recipes, f"README names `just {name}`, the Justfile has no such recipe"
+
+
+def test_every_option_in_the_scanning_synopsis_is_one_the_cli_takes():
+    from typer.testing import CliRunner
+
+    from ducktrail.cli import app
+
+    block = README.split("## Scanning", 1)[1].split("```", 2)[1]
+    option = r"(?<![\w-])(--?[a-z][a-z-]*)"
+    command, checked = None, 0
+    for line in block.splitlines():
+        synopsis = line.split("#")[0]
+        if not line.startswith(" "):  # an indented line goes on with the command above
+            command = next((w for w in synopsis.split() if w in ("scan", "ingest", "list", "show", "transpile")), None)
+        if command is None:
+            continue
+        helped = set(re.findall(option, CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).stdout))
+        for name in re.findall(option, synopsis):
+            assert name in helped, f"README's `ducktrail {command}` synopsis names {name}; --help has no such option"
+            checked += 1
+    assert checked >= 15, "the synopsis lost its options"

@@ -279,9 +279,23 @@ def list_rules(
     typer.echo(rules_json(pack) if output_format is ListFormat.json else rules_table(pack))
 
 
+RuleArgument = Annotated[
+    str,
+    typer.Argument(help="Rule id or upstream rule id, or ID@N for version N.", show_default=False, metavar="RULE"),
+]
+
+
+def rule_version(pack, rule: str, version: int | None):  # noqa: ANN001, ANN201 - Pack and Rule would pull the loader in at import
+    """The rule and version number that RULE (ID or ID@N) and --version name together."""
+    chosen, number = pack.resolve(rule)
+    if version is not None and "@" in rule and version != number:
+        raise UsageError(f"{rule!r} and --version {version} name different versions")
+    return chosen, number if version is None else chosen.sql(version).number
+
+
 @app.command()
 def show(
-    rule: Annotated[str, typer.Argument(help="Rule id or upstream rule id.", show_default=False, metavar="RULE")],
+    rule: RuleArgument,
     version: Annotated[
         int | None, typer.Option(metavar="N", help="Show this version's SQL (default: the newest).")
     ] = None,
@@ -291,17 +305,14 @@ def show(
 
     pack = load_pack_or_fail()
     try:
-        typer.echo(rule_text(pack, pack.find(rule), version))
+        typer.echo(rule_text(pack, *rule_version(pack, rule, version)))
     except DucktrailError as error:
         fail(error)
 
 
 @app.command()
 def transpile(
-    rule: Annotated[
-        str,
-        typer.Argument(help="Rule id or upstream rule id, or ID@N for version N.", show_default=False, metavar="RULE"),
-    ],
+    rule: RuleArgument,
     dialect: Annotated[
         str,
         typer.Option(
@@ -321,10 +332,7 @@ def transpile(
 
     pack = load_pack_or_fail()
     try:
-        chosen, number = pack.resolve(rule)
-        if version is not None and "@" in rule and version != number:
-            raise UsageError(f"{rule!r} and --version {version} name different versions")
-        number = number if version is None else chosen.sql(version).number
+        chosen, number = rule_version(pack, rule, version)
         sql = write_for(chosen, dialect, source=source, version=number, released=pack.is_released(chosen, number))
     except DucktrailError as error:
         fail(error)
