@@ -197,9 +197,7 @@ class DuckDBEngine:
     def _load_adapter(self) -> None:
         # The view binds read_json to its files when it is created: over one empty file of our
         # own, so that the input cannot fail it.
-        with tempfile.TemporaryDirectory() as folder:
-            empty = os.path.join(folder, "empty.json")
-            open(empty, "wb").close()
+        with an_empty_file() as empty:
             self.con.execute("SET VARIABLE ducktrail_files = ?", [[empty]])
             self.con.execute(self._adapter_sql)
         self._adapter_loaded = True
@@ -433,9 +431,7 @@ class DuckDBEngine:
     @contextlib.contextmanager
     def over_no_files(self) -> Iterator[None]:
         """The adapter's view over one empty file, while inside: its columns and no rows."""
-        with tempfile.TemporaryDirectory() as folder:
-            empty = os.path.join(folder, "empty.json")
-            open(empty, "wb").close()
+        with an_empty_file() as empty:
             self.use_files([empty])
             yield
 
@@ -463,6 +459,15 @@ class DuckDBEngine:
         except self._duckdb.Error:
             return True  # it does not parse: say why, as binding it did
         return len(statements) == 1 and statements[0].type == self._duckdb.StatementType.SELECT
+
+
+@contextlib.contextmanager
+def an_empty_file() -> Iterator[str]:
+    """The path of an empty .json file, removed on leaving."""
+    with tempfile.TemporaryDirectory() as folder:
+        empty = os.path.join(folder, "empty.json")
+        open(empty, "wb").close()
+        yield empty
 
 
 def source_adapter(source: str) -> str:
