@@ -9,7 +9,7 @@ import pytest
 
 from ducktrail.transpile.transpile import transpile
 from tests.engines import ClickHouse, Spark, case_file, duckdb_alerts
-from tests.support import FIXTURES, RULE_ID, pack
+from tests.support import FIXTURES, RULE_ID, invoke, pack
 
 CASES = sorted(p for p in (FIXTURES / "cases").iterdir() if p.is_dir())
 RULE = pack().find(RULE_ID)
@@ -72,3 +72,14 @@ def test_duckdb_runs_its_own_transpiled_output_round_trip():
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_duckdb_round_trip_raises_each_case_alerts(case):
     assert duckdb_alerts(transpile(RULE, "duckdb"), [str(case_file(case))]) == expected(case)
+
+
+def test_clickhouse_fails_on_a_file_it_cannot_parse_rather_than_lose_its_events(clickhouse, tmp_path):
+    # 1e309 is valid JSON that ClickHouse's parser refuses; its JSON functions would then read
+    # every field of the file as empty, and the alert would be lost without a word.
+    text = json.dumps({"Records": [invoke(), {"eventVersion": "1.09", "additionalEventData": {"n": "BIG"}}]})
+    path = tmp_path / "t.json"
+    path.write_text(text.replace('"BIG"', "1e309"))
+    clickhouse.use_files(str(path))
+    with pytest.raises(RuntimeError, match="not JSON ClickHouse can parse"):
+        clickhouse.alerts(transpile(RULE, "clickhouse"))

@@ -57,6 +57,13 @@ SELECT
 FROM (
     SELECT arrayJoin(if(JSONHas(json, 'Records'), JSONExtractArrayRaw(json, 'Records'), [json])) AS e
     FROM cloudtrail_files
+    -- ClickHouse's JSON functions give empty values for a document they cannot parse (a number
+    -- beyond a double, a lone surrogate escape, a raw control character): its events would be
+    -- lost without a word, so the query fails instead.
+    WHERE throwIf(
+        NOT isValidJSON(json),
+        'a document in cloudtrail_files is not JSON ClickHouse can parse; its events would be lost'
+    ) = 0
 )
 ),
 lambda_invocations AS (
