@@ -191,7 +191,7 @@ class DuckDBEngine:
             self._load_adapter()
         self.con.execute("SET VARIABLE ducktrail_files = ?", [literals(files)])
         self._files = list(files)
-        self._given_paths = {reported(path): path for path in files if reported(path) != path}
+        self._given_paths = {name: path for path in files if (name := reported(path)) != path}
         self._use_reading(reading_for(files, self._by_line) if self._by_line_allowed else GENERAL)
 
     def _load_adapter(self) -> None:
