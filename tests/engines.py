@@ -16,11 +16,19 @@ from ducktrail.sqlfiles import sql_root
 
 
 def iso(value: Any) -> Any:
-    """Engines print timestamps their own way; alerts compare in ISO 8601 UTC."""
+    """Engines print timestamps their own way; alerts compare in ISO 8601 UTC as ducktrail writes
+    them, a fraction of a second without trailing zeros.
+
+    >>> iso(datetime(2026, 11, 1, 1, 0, 0, 250000)), iso("2026-11-01 01:00:00.000"), iso("2026-11-01 01:00:00.500")
+    ('2026-11-01T01:00:00.25Z', '2026-11-01T01:00:00Z', '2026-11-01T01:00:00.5Z')
+    """
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.0+)?Z?", value):
-        return value[:19].replace(" ", "T") + "Z"
+        value = value.isoformat()
+    if isinstance(value, str):
+        parts = re.fullmatch(r"(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.(\d+))?Z?", value)
+        if parts:
+            fraction = (parts[3] or "").rstrip("0")
+            return f"{parts[1]}T{parts[2]}{'.' + fraction if fraction else ''}Z"
     return value
 
 
