@@ -57,10 +57,11 @@ ThreadsOption = Annotated[
 ]
 
 
-def say(line: str) -> None:
-    """A line on stderr. File names and values in it come from the input: an escape sequence in
-    one is shown escaped, never sent to the terminal."""
-    typer.echo(printable(line), err=True)
+def say(text: str) -> None:
+    """Text on stderr, line by line. File names and values in it come from the input: an escape
+    sequence in one is shown escaped, never sent to the terminal."""
+    for line in text.splitlines() or [""]:
+        typer.echo(printable(line), err=True)
 
 
 def fail(error: DucktrailError) -> NoReturn:
