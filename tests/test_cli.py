@@ -450,6 +450,24 @@ def test_file_names_in_messages_show_control_characters_as_escapes(tmp_path):
     assert "evil\\x1b]0;owned\\x07\\x1b[2J.json" in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "shown"), [("a\rducktrail: 9 files read.json", "a\\rducktrail"), ("n\x1cm.json", "n\\x1cm.json")]
+)
+def test_a_line_break_in_a_file_name_cannot_start_a_line_of_its_own(tmp_path, name, shown):
+    (tmp_path / name).write_text("not json")
+    result = run("scan", str(tmp_path), "--keep-going")
+    assert result.exit_code == 3, result.output
+    assert shown in result.stderr, repr(result.stderr)
+    assert all(line.startswith("ducktrail: ") for line in result.stderr.split("\n") if line), repr(result.stderr)
+
+
+def test_file_names_in_messages_keep_their_spaces_of_any_script(tmp_path):
+    name = "ログ\u30002026.json"
+    (tmp_path / name).write_text("not json")
+    result = run("scan", str(tmp_path))
+    assert result.exit_code == 3 and name in result.stderr, result.stderr
+
+
 def draft_pack(tmp_path, sql):
     """A copy of the pack whose rule has a draft version DRAFT holding `sql`; its DUCKTRAIL_SQL_DIR,
     and the draft's file."""

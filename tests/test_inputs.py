@@ -849,17 +849,41 @@ def test_a_path_with_a_backslash_and_a_glob_character_is_named_as_unreadable(tmp
 
 def test_a_folder_named_tilde_is_read_not_the_home_folder(tmp_path, monkeypatch):
     # DuckDB reads a path starting with ~ in the home folder.
-    home = tmp_path / "home"
+    home = tmp_path / "elsewhere" / "home"
     write_trail_file(home / "x.json", alerting("at-home"))
+    write_trail_file(home.parent / "x.json", alerting("beside-home"))
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(tmp_path)
     write_trail_file(tmp_path / "~" / "x.json", alerting("in-tilde"))
 
+    write_trail_file(tmp_path / "x.json", alerting("beside-tilde"))
     for given in ("~/x.json", "./~/x.json", "~", "."):
         report = scan_paths(given)
         assert caller("in-tilde") in principals(report), given
         if given != ".":
             assert principals(report) == [caller("in-tilde")], given
+    beside = scan_paths("~/../x.json")
+    assert principals(beside) == [caller("beside-tilde")]
+
+
+def test_a_glob_named_path_through_a_linked_folder_and_dotdot_reads_the_file_it_names(tmp_path, monkeypatch):
+    # DuckDB resolves a pattern's ".." on its text: "link/../x[1].json" would be "./x[1].json".
+    monkeypatch.chdir(tmp_path)
+    write_trail_file(tmp_path / "real" / "x[1].json", alerting("through-link"))
+    (tmp_path / "real" / "sub").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real" / "sub")
+    (tmp_path / "x[1].json").write_text(json.dumps({"Records": [{"foo": 1}]}))
+
+    report = scan_paths("link/../x[1].json")
+    assert (report.events_read, principals(report)) == (1, [caller("through-link")])
+
+
+def test_a_file_that_would_be_skipped_is_not_refused_for_its_name(tmp_path):
+    write_trail_file(tmp_path / "a.json", alerting("read"))
+    (tmp_path / "notes\\[draft].txt").write_text("not logs")
+    report = scan_paths(tmp_path)
+    assert principals(report) == [caller("read")]
+    assert [skipped.reason for skipped in report.skipped_files] == ["not a .json/.jsonl/.ndjson file"]
 
 
 def test_a_file_removed_after_discovery_is_named_not_blamed_on_the_rule(tmp_path, monkeypatch):
@@ -881,6 +905,16 @@ def test_a_file_removed_after_discovery_is_named_not_blamed_on_the_rule(tmp_path
     report = scan_paths(tmp_path, keep_going=True)
     assert [problem.path for problem in report.unreadable] == [gone]
     assert principals(report) == [caller("kept")]
+
+
+def test_a_glob_named_folder_called_gzip_does_not_steer_the_diagnosis(tmp_path, monkeypatch):
+    # DuckDB quotes the file by its own name; the diagnosis must not read "gzip" in the folder's.
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "exports-gzip [2026]"
+    folder.mkdir()
+    (folder / "x.json.gz").write_bytes(gzip.compress(b'{"Records": [ {"eventVersion": "1.0" ]}\n'))
+    with pytest.raises(InputError, match="not valid JSON"):
+        scan_paths(".")
 
 
 @pytest.mark.parametrize("name", ["events.json.gz", "EVENTS.JSON.GZ"])

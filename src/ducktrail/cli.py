@@ -57,15 +57,15 @@ ThreadsOption = Annotated[
 ]
 
 
-def say(text: str) -> None:
-    """Text on stderr, line by line. File names and values in it come from the input: an escape
-    sequence in one is shown escaped, never sent to the terminal."""
-    for line in text.splitlines() or [""]:
-        typer.echo(printable(line), err=True)
+def say(line: str) -> None:
+    """One line on stderr. File names and values in it come from the input: a control character
+    in one (an escape sequence, a line break) is shown escaped, never sent to the terminal."""
+    typer.echo(printable(line), err=True)
 
 
 def fail(error: DucktrailError) -> NoReturn:
-    for line in str(error).splitlines():
+    # Only "\n" parts a message (several problems at once); any other break is a file name's.
+    for line in str(error).split("\n"):
         say(f"ducktrail: error: {line}")
     raise typer.Exit(int(error.exit_code))
 

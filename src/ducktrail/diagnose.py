@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineError, FileCount, first_line
+from ducktrail.engine.literal_paths import reported
 from ducktrail.errors import InputError
 from ducktrail.inputs import locate
 
@@ -108,7 +109,7 @@ def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all
 def explain(path: str, engine_message: str) -> InputError:
     """An InputError for `path` in the user's terms, from the engine's message."""
     # The message quotes the path; a folder named 'gzip-exports' must not steer the diagnosis.
-    text = " ".join(engine_message.replace(path, "<file>").split())
+    text = " ".join(engine_message.replace(path, "<file>").replace(reported(path), "<file>").split())
     if not os.path.isfile(path):
         return InputError("no longer a file: removed or replaced while ducktrail ran?", path=path)
     if locate.is_gzip(path):

@@ -120,14 +120,6 @@ def skip_reason(path: str, *, explicit: bool) -> str | None:
             "cannot read: DuckDB does not decompress a .gz file whose path holds a '?'; rename the file or its folder",
             path=path,
         )
-    if "\\" in path and any(character in path for character in "[*?"):
-        # DuckDB finds such a path as a pattern (engine/literal_paths.py), and its pattern
-        # matching takes a backslash for a folder separator.
-        raise InputError(
-            "cannot read: DuckDB cannot open a file whose path holds both a backslash and one of [ * ?;"
-            " rename the file or its folder",
-            path=path,
-        )
     for folder in OTHER_TRAIL_FOLDERS:
         if folder in parts[:-1] or f"_{folder}_" in name:
             return f"{folder} file"
@@ -140,4 +132,12 @@ def skip_reason(path: str, *, explicit: bool) -> str | None:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from None
     if not os.access(path, os.R_OK):
         raise InputError("permission denied", path=path)
+    if "\\" in path and any(character in path for character in "[*?"):
+        # DuckDB finds such a path as a pattern (engine/literal_paths.py), and its pattern
+        # matching takes a backslash for a folder separator.
+        raise InputError(
+            "cannot read: DuckDB cannot open a file whose path holds both a backslash and one of [ * ?;"
+            " rename the file or its folder",
+            path=path,
+        )
     return None

@@ -142,15 +142,23 @@ def _cell(value: Any) -> str:
 
 
 def printable(text: str) -> str:
-    r"""The text with control characters shown as escapes: values come from logs an attacker may
-    have shaped, and an escape sequence must not reach the terminal.
+    r"""The text with control and format characters (line breaks, bidi overrides) shown as
+    escapes: values come from logs an attacker may have shaped, and an escape sequence must not
+    reach the terminal. Spaces of any script stay as they are.
 
-    >>> printable("user/\x1b]0;owned\x07name")
-    'user/\\x1b]0;owned\\x07name'
+    >>> printable("user/\x1b]0;owned\x07name\r\u202e")
+    'user/\\x1b]0;owned\\x07name\\r\\u202e'
+    >>> printable("ログ\u30002026.json")
+    'ログ\u30002026.json'
     """
     if text.isprintable():
         return text
-    return "".join(character if character.isprintable() else repr(character)[1:-1] for character in text)
+    import unicodedata
+
+    return "".join(
+        character if character.isprintable() or unicodedata.category(character) == "Zs" else repr(character)[1:-1]
+        for character in text
+    )
 
 
 def _terminal_width() -> int:
