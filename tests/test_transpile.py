@@ -104,26 +104,44 @@ def test_sorted_distinct_values_without_nulls(dialect, expected):
     assert rule_sql("SELECT list_sort(list_distinct(list(ip))) FROM t", dialect) == expected
 
 
+# BigQuery also refuses an aggregate inside UNNEST: the lists are concatenated in the grouped
+# query and each sorted in a query around it.
 @pytest.mark.parametrize(
     ("dialect", "expected"),
     [
-        ("spark", "SELECT ARRAY_SORT(ARRAY_DISTINCT(FLATTEN(COLLECT_LIST(arns)))) FROM t"),
-        ("clickhouse", "SELECT arraySort(arrayDistinct(FLATTEN(ARRAY_AGG(arns)))) FROM t"),
-        ("snowflake", "SELECT ARRAY_SORT(ARRAY_DISTINCT(ARRAY_COMPACT(ARRAY_FLATTEN(ARRAY_AGG(arns))))) FROM t"),
+        ("spark", "SELECT ARRAY_SORT(ARRAY_DISTINCT(FLATTEN(COLLECT_LIST(arns)))) AS arns FROM t"),
+        ("clickhouse", "SELECT arraySort(arrayDistinct(FLATTEN(ARRAY_AGG(arns)))) AS arns FROM t"),
+        (
+            "snowflake",
+            "SELECT ARRAY_SORT(ARRAY_DISTINCT(ARRAY_COMPACT(ARRAY_FLATTEN(ARRAY_AGG(arns))))) AS arns FROM t",
+        ),
         (
             "bigquery",
-            "SELECT ARRAY(SELECT DISTINCT v FROM UNNEST(ARRAY_CONCAT_AGG(arns)) AS v WHERE NOT v IS NULL ORDER BY v)"
-            " FROM t",
+            "SELECT ARRAY(SELECT DISTINCT v FROM UNNEST(arns) AS v WHERE NOT v IS NULL ORDER BY v) AS arns"
+            " FROM (SELECT ARRAY_CONCAT_AGG(arns) AS arns FROM t) AS ducktrail_grouped",
         ),
         (
             "trino",
             "SELECT COALESCE(ARRAY_SORT(ARRAY_DISTINCT(FLATTEN(ARRAY_AGG(arns) FILTER(WHERE NOT arns IS NULL)))),"
-            " ARRAY[]) FROM t",
+            " ARRAY[]) AS arns FROM t",
         ),
     ],
 )
 def test_sorted_distinct_values_of_list_columns(dialect, expected):
-    assert rule_sql("SELECT list_sort(list_distinct(flatten(list(arns)))) FROM t", dialect) == expected
+    assert rule_sql("SELECT list_sort(list_distinct(flatten(list(arns)))) AS arns FROM t", dialect) == expected
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT list_sort(list_distinct(flatten(list(arns)))) FROM t",
+        "SELECT len(list_sort(list_distinct(flatten(list(arns))))) AS n FROM t",
+        "SELECT k, list_sort(list_distinct(flatten(list(arns)))) AS arns FROM t GROUP BY k ORDER BY arns",
+    ],
+)
+def test_bigquery_refuses_list_columns_it_cannot_sort_around(sql):
+    with pytest.raises(sqlglot.errors.UnsupportedError, match="BigQuery"):
+        rule_sql(sql, "bigquery")
 
 
 # Trap: LIKE is case-sensitive in the upstream rule; Snowflake follows a column's collation,

@@ -112,27 +112,38 @@ SELECT
   ARRAY(
     SELECT DISTINCT
       v
-    FROM UNNEST(ARRAY_CONCAT_AGG(resource_arns)) AS v
+    FROM UNNEST(function_arns) AS v
     WHERE
       NOT v IS NULL
     ORDER BY
       v
   ) AS function_arns,
-  COUNT(*) AS invocation_count,
-  ARRAY_AGG(DISTINCT source_ip IGNORE NULLS ORDER BY source_ip) AS source_ips,
-  MIN(event_time) AS first_seen,
-  MAX(event_time) AS last_seen
-FROM lambda_invocations
-/* Upstream's `caller_account IS NOT NULL and function_account IS NOT NULL and caller_account != */
-/* function_account` in one test: a comparison with NULL is never true, so the same events pass. */
-/* Engines evaluate an account's regex again for each test that names it (version 1 spent most */
-/* of its time there). */
-WHERE
-  caller_account <> function_account
-GROUP BY
-  user_identity_arn,
-  caller_account,
-  function_account
+  invocation_count,
+  source_ips,
+  first_seen,
+  last_seen
+FROM (
+  SELECT
+    user_identity_arn,
+    caller_account,
+    function_account,
+    ARRAY_CONCAT_AGG(resource_arns) AS function_arns,
+    COUNT(*) AS invocation_count,
+    ARRAY_AGG(DISTINCT source_ip IGNORE NULLS ORDER BY source_ip) AS source_ips,
+    MIN(event_time) AS first_seen,
+    MAX(event_time) AS last_seen
+  FROM lambda_invocations
+  /* Upstream's `caller_account IS NOT NULL and function_account IS NOT NULL and caller_account != */
+  /* function_account` in one test: a comparison with NULL is never true, so the same events pass. */
+  /* Engines evaluate an account's regex again for each test that names it (version 1 spent most */
+  /* of its time there). */
+  WHERE
+    caller_account <> function_account
+  GROUP BY
+    user_identity_arn,
+    caller_account,
+    function_account
+) AS ducktrail_grouped
 ORDER BY
   user_identity_arn NULLS LAST,
   caller_account NULLS LAST,

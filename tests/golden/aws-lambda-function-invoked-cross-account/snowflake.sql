@@ -4,18 +4,21 @@
 -- cloudtrail_events.
 --
 -- Expects: a table cloudtrail_records with one row per CloudTrail event and the event in the
--- VARIANT column record, as a COPY of the S3 files with the Records array flattened makes it:
+-- VARIANT column record. COPY cannot flatten (its transformations take no FLATTEN or join), so
+-- the files are loaded whole, then their Records arrays flattened:
 --
 -- [cloudtrail_records]
+-- CREATE TABLE cloudtrail_files (content VARIANT);
+-- COPY INTO cloudtrail_files FROM @cloudtrail_stage FILE_FORMAT = (TYPE = JSON);
 -- CREATE TABLE cloudtrail_records (record VARIANT);
--- COPY INTO cloudtrail_records
---   FROM (SELECT r.value FROM @cloudtrail_stage, LATERAL FLATTEN(input => $1:Records) AS r)
---   FILE_FORMAT = (TYPE = JSON);
+-- INSERT INTO cloudtrail_records
+--   SELECT r.value FROM cloudtrail_files, LATERAL FLATTEN(input => content:Records) AS r;
 -- [/cloudtrail_records]
 --
 -- Shaped as Elastic's pipeline shapes values for the rules: '', '-', 'none', {} and [] are
 -- NULL; source_ip only holds sourceIPAddress when it is an IP address (REGEXP_LIKE matches the
--- whole string); request_parameters is the JSON text of requestParameters. event_time is UTC.
+-- whole string; the pattern is one group, so that the anchoring holds for every alternative);
+-- request_parameters is the JSON text of requestParameters. event_time is UTC.
 WITH cloudtrail_events AS (
 SELECT
     source_file,
@@ -25,7 +28,7 @@ SELECT
     event_name,
     aws_region,
     source_ip_address,
-    CASE WHEN REGEXP_LIKE(source_ip_address, '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){6}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::([0-9A-Fa-f]{1,4}:){0,5}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,4}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,2}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,1}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,0}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(%[^%]+)?') THEN source_ip_address END AS source_ip,
+    CASE WHEN REGEXP_LIKE(source_ip_address, '((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){6}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(([0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::([0-9A-Fa-f]{1,4}:){0,5}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,4}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,2}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,1}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(([0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4}:){0,0}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])([.](25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|([0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::([0-9A-Fa-f]{1,4})?|([0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(%[^%]+)?)') THEN source_ip_address END AS source_ip,
     error_code,
     error_message,
     user_identity_type,

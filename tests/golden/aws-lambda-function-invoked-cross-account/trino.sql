@@ -1,11 +1,14 @@
 -- ducktrail rule aws-lambda-function-invoked-cross-account version 2 (sha256:69f65e5b0b5d...), for trino, source cloudtrail; written by sqlglot 30.31.0 from v2.sql.
 -- ducktrail source adapter: the CloudTrail table AWS documents for Athena -> cloudtrail_events
--- Dialect: Trino (Athena engine version 3, or Trino with the Hive connector). One SELECT;
--- ducktrail transpile puts it in front of a rule as the CTE cloudtrail_events.
+-- Dialect: Trino (Athena engine version 3, or Trino over a metastore that holds the table).
+-- One SELECT; ducktrail transpile puts it in front of a rule as the CTE cloudtrail_events.
 --
 -- Expects: the table cloudtrail_logs as AWS's Athena guide creates it, with partition
 -- projection: useridentity a struct, requestparameters the event's requestParameters as a
--- JSON string, resources an array of rows (arn, accountid, type). For example:
+-- JSON string, resources an array of rows (arn, accountid, type). The DDL below is Athena's
+-- (HiveQL, and AWS's CloudTrail input format, which turns each Records array into rows);
+-- Trino itself cannot create or read such a table, so plain Trino needs the same columns in a
+-- format its Hive connector reads. For example, in Athena:
 --
 -- [cloudtrail_logs]
 -- CREATE EXTERNAL TABLE cloudtrail_logs (

@@ -3,16 +3,21 @@
 The rules aggregate with `list_sort(list_distinct(list(x)))` and, for list columns,
 `list_sort(list_distinct(flatten(list(x))))`. DuckDB, Spark, ClickHouse and Snowflake skip
 NULLs in their list aggregates and give [] for none. Trino and Athena keep NULLs in
-ARRAY_AGG and give NULL for none; BigQuery forbids sorting an aggregate's result. Those two
-get their own spelling of the same meaning.
+ARRAY_AGG and give NULL for none; BigQuery forbids sorting an aggregate's result, and an
+aggregate inside UNNEST: it concatenates a list column's lists in the grouped query and sorts
+each result in a query around it. Those two get their own spelling of the same meaning.
 """
 
 from __future__ import annotations
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.errors import UnsupportedError
 
 PLACEHOLDER = "ducktrail_value"
+GROUPED = "ducktrail_grouped"
+# BigQuery: a list column's concatenated lists, sorted and de-duplicated outside the grouping.
+BIGQUERY_LIST = f"ARRAY(SELECT DISTINCT v FROM UNNEST({PLACEHOLDER}) AS v WHERE v IS NOT NULL ORDER BY v)"
 
 TEMPLATES = {
     "trino": {
@@ -23,8 +28,7 @@ TEMPLATES = {
     },
     "bigquery": {
         "values": "ARRAY_AGG(DISTINCT ducktrail_value IGNORE NULLS ORDER BY ducktrail_value)",
-        "lists": "ARRAY(SELECT DISTINCT v FROM UNNEST(ARRAY_CONCAT_AGG(ducktrail_value)) AS v "
-        "WHERE v IS NOT NULL ORDER BY v)",
+        "lists": "ARRAY_CONCAT_AGG(ducktrail_value)",
     },
 }
 TEMPLATES["athena"] = TEMPLATES["trino"]
@@ -39,10 +43,16 @@ def sorted_distinct_lists(tree: exp.Expression, dialect: str) -> exp.Expression:
     'SELECT ARRAY_AGG(DISTINCT ip IGNORE NULLS ORDER BY ip) FROM t'
     >>> sorted_distinct_lists(tree, "spark") is tree
     True
+    >>> tree = sqlglot.parse_one("SELECT k, list_sort(list_distinct(flatten(list(xs)))) AS xs FROM t GROUP BY k"
+    ...                          " ORDER BY k LIMIT 5", read="duckdb")
+    >>> sorted_distinct_lists(tree, "bigquery").sql("bigquery")
+    'SELECT k, ARRAY(SELECT DISTINCT v FROM UNNEST(xs) AS v WHERE NOT v IS NULL ORDER BY v) AS xs FROM (SELECT k, \
+ARRAY_CONCAT_AGG(xs) AS xs FROM t GROUP BY k) AS ducktrail_grouped ORDER BY k NULLS LAST LIMIT 5'
     """
     templates = TEMPLATES.get(dialect)
     if templates is None:
         return tree
+    concatenated: list[exp.Expression] = []
 
     def replace(node: exp.Expression) -> exp.Expression:
         if not (isinstance(node, exp.ArraySort) and isinstance(node.this, exp.ArrayDistinct)):
@@ -54,7 +64,44 @@ def sorted_distinct_lists(tree: exp.Expression, dialect: str) -> exp.Expression:
             kind, value = "lists", inner.this.this
         else:
             return node
-        template = sqlglot.parse_one(templates[kind], read=dialect)
-        return template.transform(lambda n: value.copy() if isinstance(n, exp.Column) and n.name == PLACEHOLDER else n)
+        written = _filled(templates[kind], value, dialect)
+        if dialect == "bigquery" and kind == "lists":
+            concatenated.append(written)
+        return written
 
-    return tree.transform(replace)
+    tree = tree.transform(replace)
+    by_select: dict[int, tuple[exp.Select, list[exp.Expression]]] = {}
+    for node in concatenated:
+        by_select.setdefault(id(node.parent_select), (node.parent_select, []))[1].append(node)
+    for select, nodes in by_select.values():
+        around = _sorted_around(select, nodes)
+        tree = around if select is tree else tree
+        select.replace(around)
+    return tree
+
+
+def _filled(template: str, value: exp.Expression, dialect: str) -> exp.Expression:
+    written = sqlglot.parse_one(template, read=dialect)
+    return written.transform(lambda n: value.copy() if isinstance(n, exp.Column) and n.name == PLACEHOLDER else n)
+
+
+def _sorted_around(select: exp.Select, concatenated: list[exp.Expression]) -> exp.Select:
+    """BigQuery: `select`, whose list columns hold their lists concatenated, inside a query that
+    sorts and de-duplicates each of them; the ordering, limit and CTEs move out with it."""
+    if not all(isinstance(node.parent, exp.Alias) and node.parent.parent is select for node in concatenated):
+        raise UnsupportedError("BigQuery cannot sort a list column's aggregate in place: give it a column of its own")
+    lists = {node.parent.alias for node in concatenated}
+    names = [item.alias_or_name for item in select.expressions]
+    order = select.args.get("order")
+    ordered_by = list(order.find_all(exp.Column)) if order else []
+    if not all(names) or any(c.table or c.name not in names or c.name in lists for c in ordered_by):
+        raise UnsupportedError("BigQuery: a rule with list columns must name every column and ORDER BY the others only")
+    inner = select.copy()
+    moved = {key: inner.args.pop(key, None) for key in ("with_", "order", "limit", "offset")}
+    outer = exp.select(
+        *(_filled(BIGQUERY_LIST, exp.column(n), "bigquery").as_(n) if n in lists else exp.column(n) for n in names)
+    ).from_(inner.subquery(GROUPED))
+    for key, part in moved.items():
+        if part is not None:
+            outer.set(key, part)
+    return outer
