@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ducktrail import sqlfiles
-from ducktrail.engine.literal_paths import literals, reported
+from ducktrail.engine.literal_paths import escaped, reported
 from ducktrail.engine.read_counter import HOOK, FileCount, ReadCounter
 from ducktrail.errors import DucktrailError, InputError, RulePackError, UsageError
 from ducktrail.inputs import layout
@@ -189,9 +189,10 @@ class DuckDBEngine:
         be read fails the query that reads it, where the caller can name it."""
         if not self._adapter_loaded:
             self._load_adapter()
-        self.con.execute("SET VARIABLE ducktrail_files = ?", [literals(files)])
+        names = {path: reported(path) for path in files}
+        self.con.execute("SET VARIABLE ducktrail_files = ?", [[escaped(names[path]) for path in files]])
         self._files = list(files)
-        self._given_paths = {name: path for path in files if (name := reported(path)) != path}
+        self._given_paths = {name: path for path, name in names.items() if name != path}
         self._use_reading(reading_for(files, self._by_line) if self._by_line_allowed else GENERAL)
 
     def _load_adapter(self) -> None:

@@ -26,14 +26,22 @@ def literal(path: str) -> str:
     >>> literal("AWSLogs/111122223333/x.json.gz")
     'AWSLogs/111122223333/x.json.gz'
     """
-    read = reported(path)
-    if not _has_glob(read):
-        return read
-    return "".join(f"[{character}]" if character in GLOB_CHARACTERS else character for character in read)
+    return escaped(reported(path))
 
 
 def literals(paths: list[str]) -> list[str]:
     return [literal(path) for path in paths]
+
+
+def escaped(name: str) -> str:
+    """The glob pattern that matches exactly this name, as DuckDB reads it (see reported()).
+
+    >>> escaped("/logs/star*.json")
+    '/logs/star[*].json'
+    """
+    if not has_glob(name):
+        return name
+    return "".join(f"[{character}]" if character in GLOB_CHARACTERS else character for character in name)
 
 
 def reported(path: str) -> str:
@@ -45,8 +53,13 @@ def reported(path: str) -> str:
     True
     """
     home = "~" in path and (path.startswith("~") or os.path.normpath(path).startswith("~"))
-    return os.path.realpath(path) if home or _has_glob(path) else path
+    return os.path.realpath(path) if home or has_glob(path) else path
 
 
-def _has_glob(path: str) -> bool:
+def has_glob(path: str) -> bool:
+    """Whether DuckDB would take this path for a pattern.
+
+    >>> has_glob("a/b.json"), has_glob("a/[b].json")
+    (False, True)
+    """
     return any(character in path for character in GLOB_CHARACTERS)

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ducktrail.engine.literal_paths import GLOB_CHARACTERS
+from ducktrail.engine.literal_paths import has_glob
 from ducktrail.errors import InputError
 
 JSON_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
@@ -133,7 +133,7 @@ def skip_reason(path: str, *, explicit: bool) -> str | None:
         raise InputError(f"cannot read: {exc.strerror}", path=path) from None
     if not os.access(path, os.R_OK):
         raise InputError("permission denied", path=path)
-    if "\\" in path and any(character in path for character in GLOB_CHARACTERS):
+    if "\\" in path and has_glob(path):
         # DuckDB finds such a path as a pattern, and its pattern matching takes a backslash for
         # a folder separator.
         raise InputError(
