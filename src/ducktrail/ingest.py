@@ -93,13 +93,12 @@ def ingest(
     # Messages name it as the user gave it, as scan's do.
     given = {os.path.realpath(path): path for path in found.files}
     try:
-        engine = DuckDBEngine(
+        with DuckDBEngine(
             source=source,
             threads=threads,
             memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT,
             temp_directory=database + ".tmp",
-        )
-        with engine:
+        ) as engine:
             _load(Store(engine, database), given, found.skipped, report, keep_going, progress)
     except InputError as error:
         error.path = given.get(error.path or "", error.path)
