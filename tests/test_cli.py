@@ -144,6 +144,7 @@ def test_rule_filter_accepts_id_upstream_id_and_version():
         ["scan", SAMPLE, "--threads", "0"],
         ["scan", SAMPLE, "--threads", "100000"],
         ["scan", SAMPLE, "--memory-limit", "lots"],
+        ["scan", SAMPLE, "--memory-limit", "-5GB"],
         ["scan"],
         ["frobnicate"],
         ["show", "no-such-rule"],
@@ -272,6 +273,14 @@ def test_help_documents_the_exit_codes():
 
 def test_version():
     assert run("--version").stdout.startswith("ducktrail ")
+
+
+def test_a_small_memory_limit_reads_with_the_threads_it_holds():
+    # Two reading threads need more than 256MB: with both, the scan failed or not by timing.
+    for _ in range(3):
+        result = run("scan", SAMPLE, "--memory-limit", "256MB", "--threads", "2", "-q", "-f", "ndjson")
+        assert result.exit_code == 0, result.output
+        assert len(result.stdout.splitlines()) == 3, result.output
 
 
 def test_running_out_of_memory_exits_4_and_blames_no_file():

@@ -555,3 +555,56 @@ def test_ingest_names_files_as_they_were_given_as_scan_does(tmp_path, monkeypatc
         assert message in result.stderr, result.output
     stopped = run("ingest", os.path.join("logs", "broken.json"), "--db", "trail.duckdb")
     assert f"ducktrail: error: {os.path.join('logs', 'broken.json')}:1:" in stopped.stderr, stopped.output
+
+
+def test_an_empty_database_file_behind_a_symlink_is_written_behind_it(tree, tmp_path):
+    target = tmp_path / "target.duckdb"
+    target.touch()
+    link = tmp_path / "link.duckdb"
+    link.symlink_to(target)
+    result = run("ingest", str(tree), "--db", str(link), "-q")
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink()
+    assert stored_counts(target)[1] == 4
+
+
+def test_an_empty_database_file_that_cannot_be_replaced_is_an_input_error(tree, tmp_path, monkeypatch):
+    db = tmp_path / "empty.duckdb"
+    db.touch()
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr("ducktrail.engine.duckdb_store.os.remove", refuse)
+    result = run("ingest", str(tree), "--db", str(db))
+    assert result.exit_code == 3, result.output
+    assert f"ducktrail: error: {db}: cannot replace the empty file: Permission denied" in result.stderr, result.output
+
+
+def test_a_new_database_another_ingest_made_first_is_not_removed(tree, tmp_path, monkeypatch):
+    # Two ingests into a new database start together: both see no file, the other creates and
+    # locks it, and this one fails on the lock. It must not take the other's database for its own.
+    db = tmp_path / "new.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print(flush=True); sys.stdin.read()",
+            str(db),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        holder.stdout.readline()  # the other process has the database open
+        real_exists = os.path.exists
+        monkeypatch.setattr(
+            "ducktrail.engine.duckdb_store.os.path.exists", lambda p: False if p == str(db) else real_exists(p)
+        )
+        result = run("ingest", str(tree), "--db", str(db))
+        assert result.exit_code == 3, result.output
+        assert "cannot open the database" in result.stderr, result.output
+        assert db.exists()
+    finally:
+        holder.communicate("", timeout=60)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ducktrail.engine.duckdb_scan import DuckDBEngine
 from ducktrail.errors import InputError, UsageError
 from ducktrail.sqlfiles import sql_root
 from tests.support import FIXTURES, invoke, scan_paths, write_ndjson, write_trail_file
@@ -925,3 +926,9 @@ def test_gz_file_with_zero_padding_after_its_data_is_named_with_the_cure(tmp_pat
     with pytest.raises(InputError, match=r"not another gzip member \(zero padding\?\).*zcat FILE \| gzip") as raised:
         scan_paths(path)
     assert raised.value.path == str(path)
+
+
+@pytest.mark.parametrize(("limit", "threads"), [("256MB", 1), ("400MB", 2), ("1GB", 4), ("64GB", 4), (None, 4)])
+def test_the_threads_fit_the_memory_limit(limit, threads):
+    with DuckDBEngine(threads=4, memory_limit=limit) as engine:
+        assert engine.con.execute("SELECT current_setting('threads')").fetchone()[0] == threads

@@ -184,3 +184,16 @@ def test_a_broken_file_is_named_as_before_after_the_read_by_line_fails(tmp_path,
     assert fallbacks == [True, False]
     assert failure.value.path == str(cut)
     assert "not valid JSON" in str(failure.value)
+
+
+def test_keep_going_reads_values_back_to_back_on_one_line_the_general_way(tmp_path):
+    # `zcat *.json.gz > day.json` puts the files' objects back to back on one line: only the
+    # general read takes them. With a broken file beside it, checking file by file must not
+    # blame it (nor drop its alerts) because a read by line fails on it.
+    day = tmp_path / "day.json"
+    day.write_text(json.dumps({"Records": events(2, "a")}) + json.dumps({"Records": events(3, "b")}))
+    (tmp_path / "cut.json.gz").write_bytes(gzip.compress(json.dumps({"Records": events(100)}).encode(), mtime=0)[:800])
+    report = scan_paths(tmp_path, keep_going=True)
+    assert [problem.path for problem in report.unreadable] == [str(tmp_path / "cut.json.gz")]
+    assert (report.files_read, report.events_read) == (1, 5)
+    assert [alert["invocation_count"] for alert in report.alerts] == [5]

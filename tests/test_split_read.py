@@ -100,3 +100,30 @@ def _counting(function, calls):
         return function(con, files, select_sql, shares)
 
     return wrapper
+
+
+def test_ctrl_c_while_the_reads_start_stops_the_scan(tmp_path, monkeypatch):
+    # The interrupt reaches the main thread between starting two workers. Every query that runs
+    # must be stopped before the cursors are closed, and the interrupt must not pass for a failed read.
+    files = [
+        str(write_trail_file(tmp_path / f"{n}.json.gz", [invoke(event_id=f"{n}-{i}") for i in range(5000)]))
+        for n in range(2)
+    ]
+    threads = split_read.threading.Thread
+    original_start = threads.start
+
+    def start_then_interrupt(self):
+        original_start(self)
+        if self._target.__name__ == "run":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(threads, "start", start_then_interrupt)
+    with DuckDBEngine(threads=2) as engine:
+        engine.use_files(files)
+        engine.count_reads()
+        with pytest.raises(KeyboardInterrupt):
+            engine.run(RULES["bundled"], None, None)
+        monkeypatch.setattr(threads, "start", original_start)
+        left = engine.con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'ducktrail_share%'")
+        assert left.fetchall() == []
+        assert engine.run(RULES["bundled"], None, None).alert_json["bundled"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -47,6 +48,25 @@ GENERAL = JsonReading("unstructured", 64 << 20)
 # Files of one JSON value per line (S3 deliveries, exports): a scan 5-10% faster. The smaller
 # buffer matters too: with 64 MiB buffers the read spends the gain on page faults.
 BY_LINE = JsonReading("newline_delimited", 32 << 20)
+
+
+# What one thread reading files needs within DuckDB's memory limit: the JSON reader's buffer,
+# twice the largest value it accepts (GENERAL's), and room for the rows it makes.
+READ_MEMORY_PER_THREAD = 2 * GENERAL.maximum_object_size + (32 << 20)
+
+
+def memory_bytes(setting: str) -> int | None:
+    """Bytes in a size as DuckDB shows its memory_limit setting; None if not such a size.
+
+    >>> memory_bytes("244.1 MiB"), memory_bytes("18.8 GiB") // 2**20, memory_bytes("1000 bytes")
+    (255957401, 19251, 1000)
+    >>> memory_bytes("unlimited")
+    """
+    match = re.fullmatch(r"\s*([0-9.]+)\s*(bytes|KiB|MiB|GiB|TiB|PiB|EiB)\s*", setting)
+    if match is None:
+        return None
+    scale = 1 << (10 * ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"].index(match[2]))
+    return int(float(match[1]) * scale)
 
 
 def reading_for(files: Iterable[str], by_line: Callable[[str], bool] | None = None) -> JsonReading:
@@ -120,6 +140,8 @@ class DuckDBEngine:
         if threads is not None:
             config["threads"] = threads
         if memory_limit is not None:
+            if memory_limit.strip().startswith("-"):  # DuckDB takes it for "no limit"
+                raise UsageError(f"DuckDB rejected the settings: a memory limit cannot be negative ({memory_limit})")
             config["memory_limit"] = memory_limit
         try:
             self.con = duckdb.connect(":memory:", config=config)
@@ -127,6 +149,12 @@ class DuckDBEngine:
             raise out_of_resources(exc) from None
         except duckdb.Error as exc:
             raise UsageError(f"DuckDB rejected the settings: {first_line(exc)}") from None
+        if memory_limit is not None:
+            try:
+                self._fit_threads_to_memory()
+            except duckdb.OutOfMemoryException as exc:
+                self.con.close()
+                raise out_of_resources(exc) from None
         if database is not None:
             self._open(database)
         # An ingested database already holds the relation; only file scans need the adapter.
@@ -144,6 +172,16 @@ class DuckDBEngine:
         self._read_fields: frozenset[str] | None = None
         # Whether a scan may split its read across threads (engine/split_read.py).
         self.split_reads = True
+
+    def _fit_threads_to_memory(self) -> None:
+        """No more threads than the memory limit holds reads of: under a small limit, more fail
+        or not by how their buffers' allocations happen to overlap."""
+        settings = "SELECT current_setting('memory_limit'), current_setting('threads')"
+        limit, threads = self.con.execute(settings).fetchone()
+        limit_bytes = memory_bytes(limit)
+        fitting = max(1, (limit_bytes or 0) // READ_MEMORY_PER_THREAD)
+        if limit_bytes is not None and int(threads) > fitting:
+            self.con.execute(f"SET threads = {int(fitting)}")
 
     def _open(self, database: str) -> None:
         """Make the database file, read-only, the one queries name by default. TYPE duckdb: a
@@ -249,9 +287,18 @@ class DuckDBEngine:
         return self._reads
 
     def probe(self, path: str) -> None:
-        """Read one file through the adapter; raises the engine's error if it cannot be read."""
+        """Read one file through the adapter; raises the engine's error if it cannot be read,
+        read by line or the general way. A file only the general read takes (values back to back
+        on one line, as `zcat *.json.gz` writes them) is read the general way from then on."""
         self.use_files([path])
-        self.con.execute("SELECT count(*) FROM cloudtrail_events").fetchall()
+        try:
+            self.con.execute("SELECT count(*) FROM cloudtrail_events").fetchall()
+        except self.error_types as exc:
+            if isinstance(exc, self.resource_errors) or self._reading != BY_LINE:
+                raise
+            self._use_reading(GENERAL)
+            self.con.execute("SELECT count(*) FROM cloudtrail_events").fetchall()
+            self._one_value_per_line[path] = False
 
     def run(
         self,
@@ -518,7 +565,10 @@ class EngineError(DucktrailError):
 
 
 def out_of_resources(exc: BaseException) -> EngineError:
-    return EngineError(f"DuckDB ran out of resources: {first_line(exc)} (try --memory-limit or --threads)")
+    return EngineError(
+        f"DuckDB ran out of resources: {first_line(exc)} (raise --memory-limit, or lower --threads:"
+        f" each thread reading files needs about {READ_MEMORY_PER_THREAD >> 20} MiB of it)"
+    )
 
 
 def is_interruption(error: BaseException) -> bool:

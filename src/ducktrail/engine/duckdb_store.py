@@ -53,7 +53,11 @@ class Store:
         # creates one where no file is: it is replaced, keeping its permissions.
         mode = _empty_file_mode(path)
         if mode is not None:
-            os.remove(path)
+            try:
+                # The file itself: a symbolic link to it stays one, and the database is made behind it.
+                os.remove(os.path.realpath(path))
+            except OSError as exc:
+                raise InputError(f"cannot replace the empty file: {exc.strerror}", path=path) from None
         created = not os.path.exists(path)
         # New databases are written in a format DuckDB 1.5 can still open, for analysts'
         # shells that lag the Python package. TYPE duckdb: a SQLite or other file is refused as
@@ -83,15 +87,19 @@ class Store:
 
     def _remove_new_database(self, mode: int | None) -> None:
         """Take back a database this run created, leaving what was there before: nothing, or the
-        empty file it replaced."""
+        empty file it replaced. Not one another process holds: an ingest started at the same
+        moment may have made the file first, and this run failed on its lock."""
         with contextlib.suppress(*self.engine.error_types):
             self.engine.con.execute("DETACH store")
-        for name in (self.path, self.path + ".wal"):
+        database = os.path.realpath(self.path)
+        if held_by_another_process(database):
+            return
+        for name in (database, self.path + ".wal"):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(name)
         if mode is not None:
-            open(self.path, "wb").close()
-            os.chmod(self.path, mode)
+            open(database, "wb").close()
+            os.chmod(database, mode)
 
     def known_files(self) -> dict[str, FileStamp]:
         with self._own_tables():
@@ -277,6 +285,32 @@ def _empty_file_mode(path: str) -> int | None:
     except OSError:
         return None
     return stat.st_mode & 0o7777 if stat.st_size == 0 and os.path.isfile(path) else None
+
+
+def held_by_another_process(path: str) -> bool:
+    """Whether another process holds a lock on the file, as DuckDB does on a database it has open
+    (POSIX record locks; where there are none, False).
+
+    >>> import tempfile
+    >>> with tempfile.NamedTemporaryFile() as unheld:
+    ...     held_by_another_process(unheld.name)
+    False
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: DuckDB's lock there makes removing the file fail instead
+        return False
+    try:
+        descriptor = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(descriptor)  # also releases the lock just taken
+    return False
 
 
 def held_totals(engine: DuckDBEngine, files_table: str) -> tuple[int, int]:

@@ -89,25 +89,31 @@ def _size(path: str) -> int:
 
 def _run_at_once(statements: list[tuple[Any, str]]) -> None:
     errors: list[BaseException | None] = [None] * len(statements)
+    stopping = threading.Event()
 
     def run(index: int) -> None:
         cursor, sql = statements[index]
+        if stopping.is_set():
+            return
         try:
             cursor.execute(sql)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
             errors[index] = exc
 
     workers = [threading.Thread(target=run, args=(index,), daemon=True) for index in range(len(statements))]
-    for worker in workers:
-        worker.start()
     try:
+        for worker in workers:
+            worker.start()
         for worker in workers:
             worker.join()
     except KeyboardInterrupt:
-        for cursor, _ in statements:
-            cursor.interrupt()
-        for worker in workers:
-            worker.join()
+        # Ctrl-C may come while the workers start, before a query runs: interrupt each until its
+        # worker ends, so that no query is left running on a cursor the caller then closes.
+        stopping.set()
+        for worker, (cursor, _) in zip(workers, statements, strict=True):
+            while worker.ident is not None and worker.is_alive():
+                cursor.interrupt()
+                worker.join(0.05)
         raise
     for error in errors:
         if error is not None:
