@@ -68,3 +68,26 @@ def test_the_adapter_queries_in_the_shell_like_in_python():
         {"source_ip_address": "203.0.113.999", "source_ip": None},
         {"source_ip_address": None, "source_ip": None},
     ]
+
+
+def shell(*statements: str) -> subprocess.CompletedProcess:
+    args = [duckdb_shell(), "-json"] + [part for s in statements for part in ("-c", s)]
+    return subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def test_the_adapter_runs_again_in_the_same_session():
+    one_region = FIXTURES / "AWSLogs" / "111122223333" / "CloudTrail" / "us-west-2"
+    result = shell(
+        f"SET VARIABLE ducktrail_files = '{one_region}/*/*/*/*'",
+        ".read sql/sources/duckdb/cloudtrail.sql",
+        ".read sql/sources/duckdb/cloudtrail.sql",
+        "SELECT count(*) AS events FROM cloudtrail_events",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["events"] > 0, result.stdout
+
+
+def test_the_adapter_without_its_files_says_how_to_name_them():
+    result = shell(".read sql/sources/duckdb/cloudtrail.sql")
+    assert result.returncode != 0
+    assert "no files to read: SET VARIABLE ducktrail_files = " in result.stderr + result.stdout, result.stderr

@@ -4,11 +4,14 @@ same fixtures, raises exactly the alerts ducktrail's DuckDB scan raises."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
+from ducktrail.engine.duckdb_module import duckdb
+from ducktrail.sqlfiles import sql_root
 from ducktrail.transpile.transpile import transpile
-from tests.engines import ClickHouse, Spark, case_file, duckdb_alerts
+from tests.engines import ClickHouse, Spark, case_file, documented_ddl, duckdb_alerts
 from tests.support import FIXTURES, RULE_ID, invoke, pack
 
 CASES = sorted(p for p in (FIXTURES / "cases").iterdir() if p.is_dir())
@@ -35,11 +38,28 @@ def clickhouse():
     engine.stop()
 
 
+def sample_tree_path(documented: str) -> str:
+    """A path an adapter's header documents, with the sample tree in place of the bucket, and
+    taking its plain .json file too (S3 delivers .json.gz only)."""
+    return str(FIXTURES / "AWSLogs") + documented.split("AWSLogs", 1)[1].replace(".json.gz", ".json*")
+
+
+SPARK_PATH = sample_tree_path(re.search(r"path '([^']*)'", documented_ddl("spark", "cloudtrail_files"))[1])
+CLICKHOUSE_PATH = sample_tree_path(re.search(r"s3\('([^']*)'", documented_ddl("clickhouse", "cloudtrail_files"))[1])
+
+
+def test_the_duckdb_adapters_documented_path_takes_every_sample_file_organization_trails_too():
+    header = (sql_root() / "sources" / "duckdb" / "cloudtrail.sql").read_text()
+    path = sample_tree_path(re.search(r"SET VARIABLE ducktrail_files = '([^']*)'", header)[1])
+    with duckdb.connect() as con:
+        (found,) = con.execute("SELECT list(file ORDER BY file) FROM glob(?)", [path]).fetchone()
+    assert found == SAMPLE_CLOUDTRAIL_FILES
+    assert any("/o-exampleorg1/" in file for file in found)
+
+
 @pytest.mark.parametrize("dialect", ["spark", "databricks"])
 def test_spark_raises_the_sample_tree_alerts(spark, dialect):
-    spark.use_files(
-        str(FIXTURES / "AWSLogs" / "{111122223333,o-exampleorg1/222233334444}" / "CloudTrail" / "*/*/*/*/*.json*")
-    )
+    spark.use_files(SPARK_PATH)
     assert spark.alerts(transpile(RULE, dialect)) == SAMPLE_EXPECTED
 
 
@@ -53,9 +73,7 @@ def test_spark_raises_each_case_alerts(spark, case):
 
 
 def test_clickhouse_raises_the_sample_tree_alerts(clickhouse):
-    clickhouse.use_files(
-        str(FIXTURES / "AWSLogs" / "{111122223333,o-exampleorg1}" / "**" / "CloudTrail" / "**" / "*.json*")
-    )
+    clickhouse.use_files(CLICKHOUSE_PATH)
     assert clickhouse.alerts(transpile(RULE, "clickhouse")) == SAMPLE_EXPECTED
 
 

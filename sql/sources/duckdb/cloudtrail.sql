@@ -1,7 +1,9 @@
 -- ducktrail source adapter: CloudTrail JSON files -> cloudtrail_events (DuckDB)
 --
 -- Input: the DuckDB variable ducktrail_files, a path, glob or list of them, e.g.
---   SET VARIABLE ducktrail_files = 'AWSLogs/*/CloudTrail/**/*.json.gz';
+--   SET VARIABLE ducktrail_files = 'AWSLogs/**/CloudTrail/*/*/*/*/*.json.gz';
+-- (trails of single accounts, AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/, and
+-- organization trails, AWSLogs/<org-id>/<account>/CloudTrail/...).
 -- Each file may hold {"Records": [event, ...]} objects (the S3 delivery shape, pretty-printed
 -- or not) or one event object per line (CloudTrail Lake, Firehose and CloudWatch Logs exports);
 -- .gz files are decompressed. Point the variable at CloudTrail/ folders only: the sibling
@@ -41,9 +43,31 @@ CREATE OR REPLACE TYPE cloudtrail_record AS STRUCT(
 
 -- One top-level JSON value of a file: either a {"Records": [...]} container or, in NDJSON
 -- exports, an event itself. The event fields are listed again here (not only in
--- cloudtrail_record) so that both shapes are parsed in a single pass over the files.
+-- cloudtrail_record) so that both shapes are parsed in a single pass over the files. Records
+-- spells cloudtrail_record out rather than naming it: a type that names another keeps this
+-- file from being run again in the same session (DuckDB cannot replace a type another uses).
 CREATE OR REPLACE TYPE cloudtrail_json_value AS STRUCT(
-    "Records" cloudtrail_record[],
+    "Records" STRUCT(
+        eventVersion VARCHAR,
+        eventTime VARCHAR,
+        eventSource VARCHAR,
+        eventName VARCHAR,
+        awsRegion VARCHAR,
+        sourceIPAddress VARCHAR,
+        errorCode VARCHAR,
+        errorMessage VARCHAR,
+        userIdentity STRUCT(
+            "type" VARCHAR,
+            arn VARCHAR,
+            accountId VARCHAR,
+            invokedBy VARCHAR
+        ),
+        requestParameters JSON,
+        resources STRUCT("ARN" VARCHAR, accountId VARCHAR, "type" VARCHAR)[],
+        eventID VARCHAR,
+        sharedEventID VARCHAR,
+        recipientAccountId VARCHAR
+    )[],
     eventVersion VARCHAR,
     eventTime VARCHAR,
     eventSource VARCHAR,
@@ -111,7 +135,10 @@ WITH json_values AS (
     -- The cast fills in as NULL any field the read left out (see ducktrail_read_type below).
     SELECT filename AS source_file, value::cloudtrail_json_value AS value
     FROM read_json(
-        getvariable('ducktrail_files'),
+        coalesce(
+            getvariable('ducktrail_files'),
+            error('no files to read: SET VARIABLE ducktrail_files = ''AWSLogs/**/CloudTrail/*/*/*/*/*.json.gz'' (a path, glob or list of them) first')
+        ),
         -- Every field costs time on every event. SET VARIABLE ducktrail_read_type to a narrower
         -- STRUCT, cloudtrail_json_value without some fields, and the read skips them; their
         -- columns are NULL. `ducktrail scan` reads only the fields its rules use.

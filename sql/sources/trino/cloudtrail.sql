@@ -43,7 +43,9 @@
 -- );
 -- [/cloudtrail_logs]
 --
--- The adapter reads every partition. To scan less (Athena bills by bytes read), add a filter
+-- An organization trail delivers each account's files under AWSLogs/<org-id>/<account-id>/
+-- CloudTrail/: point LOCATION and the template there, one table per account (or add an account
+-- projection column to the path). The adapter reads every partition. To scan less (Athena bills by bytes read), add a filter
 -- on the projection columns below, e.g. WHERE "timestamp" >= '2026/11/01'.
 -- Shaped as Elastic's pipeline shapes values for the rules: '', '-', 'none', {} and [] are
 -- NULL; source_ip only holds sourceIPAddress when it is an IP address. event_time is UTC.

@@ -5,11 +5,12 @@
 --
 -- Expects: a table or view cloudtrail_files with a String column json holding either a whole
 -- CloudTrail file ({"Records": [...]}) or one event (NDJSON exports), as the JSONAsString
--- format reads them. For example:
+-- format reads them. The path takes trails of single accounts (AWSLogs/<account>/CloudTrail/...)
+-- and organization trails (AWSLogs/<org-id>/<account>/CloudTrail/...). For example:
 --
 -- [cloudtrail_files]
 -- CREATE VIEW cloudtrail_files AS
--- SELECT json FROM s3('https://<bucket>.s3.amazonaws.com/AWSLogs/*/CloudTrail/**/*.json.gz', 'JSONAsString');
+-- SELECT json FROM s3('https://<bucket>.s3.amazonaws.com/AWSLogs/**/CloudTrail/**/*.json.gz', 'JSONAsString');
 -- [/cloudtrail_files]
 --
 -- Shaped as Elastic's pipeline shapes values for the rules: '', '-', 'none', {} and [] are

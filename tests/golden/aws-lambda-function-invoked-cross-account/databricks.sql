@@ -7,7 +7,8 @@
 -- Records, as Spark's JSON reader makes it with the schema below. Declaring requestParameters
 -- a STRING keeps its JSON text, which is what the rules parse; multiLine reads each file as
 -- one document (pretty-printed or not) and FAILFAST stops on a corrupt file instead of
--- silently reading it as NULL. For example:
+-- silently reading it as NULL. The path takes trails of single accounts (AWSLogs/<account>/
+-- CloudTrail/...) and organization trails (AWSLogs/<org-id>/<account>/CloudTrail/...). For example:
 --
 -- [cloudtrail_files]
 -- CREATE OR REPLACE TEMPORARY VIEW cloudtrail_files (
@@ -19,7 +20,7 @@
 --     resources: ARRAY<STRUCT<ARN: STRING, accountId: STRING, type: STRING>>,
 --     eventID: STRING, sharedEventID: STRING, recipientAccountId: STRING>>
 -- ) USING json OPTIONS (
---   path 's3://<bucket>/AWSLogs/*/CloudTrail/*/*/*/*/*.json.gz',
+--   path 's3://<bucket>/AWSLogs/{*,*/*}/CloudTrail/*/*/*/*/*.json.gz',
 --   multiLine 'true', mode 'FAILFAST'
 -- );
 -- [/cloudtrail_files]
