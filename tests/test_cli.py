@@ -353,8 +353,21 @@ def test_a_folder_without_cloudtrail_files_warns(tmp_path):
     (tmp_path / "notes.txt").write_text("nothing here")
     result = run("scan", str(tmp_path), "-f", "json")
     assert result.exit_code == 0, result.output
-    assert "warning: no CloudTrail files found" in result.stderr
+    assert "warning: no CloudTrail files found (see the skipped files in the summary)" in result.stderr
     assert "1 file skipped (1 not a .json/.jsonl/.ndjson file)" in result.stderr
+
+
+def test_an_empty_folder_warns_without_pointing_at_skipped_files(tmp_path):
+    result = run("scan", str(tmp_path), "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert "warning: no CloudTrail files found\n" in result.stderr, result.output
+
+
+def test_two_versions_of_one_rule_are_counted_as_one_rule():
+    rules = ["-r", f"{RULE_ID}@1", "-r", f"{RULE_ID}@2"]
+    result = run("scan", SAMPLE, *rules, "-f", "json")
+    assert result.exit_code == 0, result.output
+    assert "6 alerts from 1 rule (2 versions)" in result.stderr, result.output
 
 
 def test_an_unexpected_failure_is_reported_without_a_traceback(monkeypatch, capsys):
@@ -571,3 +584,22 @@ def test_skipped_files_are_counted_in_agreeing_number(tmp_path):
         write_trail_file(tmp_path / digest.format(index), [invoke()])
     result = run("scan", str(tmp_path))
     assert "2 files skipped (2 CloudTrail-Digest files)" in result.stderr, result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "advice"),
+    [
+        (["scan"], "ducktrail: nothing is reported: --keep-going skips unreadable files, reads the rest"),
+        (["ingest", "--db", "DB"], "ducktrail: batches loaded before it are kept; --keep-going skips unreadable files"),
+    ],
+)
+def test_stopping_at_an_unreadable_file_says_what_was_kept_and_how_to_go_on(tmp_path, command, advice):
+    write_trail_file(tmp_path / "in" / "good.json", [invoke()])
+    (tmp_path / "in" / "bad.json").write_text("garbage")
+    args = [part.replace("DB", str(tmp_path / "trail.duckdb")) for part in command]
+    result = run(*args, str(tmp_path / "in"))
+    assert result.exit_code == 3, result.output
+    lines = result.stderr.splitlines()
+    assert lines[-2].startswith(f"ducktrail: error: {tmp_path / 'in' / 'bad.json'}:1: not valid JSON"), result.output
+    assert lines[-1].startswith(advice), result.output
+    assert "--keep-going" not in run(*args, str(tmp_path / "in"), "-q").stderr

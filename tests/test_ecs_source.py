@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from ducktrail.errors import InputError
+from ducktrail.ingest import ingest
 from tests import elastic_oracle
-from tests.support import FIXTURES, rule_columns, scan_paths, write_ndjson
+from tests.support import FIXTURES, invoke, rule_columns, scan_paths, write_ndjson, write_trail_file
 
 CASES = sorted(p for p in (FIXTURES / "cases").iterdir() if p.is_dir())
 
@@ -70,3 +72,31 @@ def test_only_the_rendered_string_still_finds_the_function_account(tmp_path):
     assert document["aws"]["cloudtrail"]["request_parameters"].startswith("{functionName=arn:aws:lambda:")
     report = scan_paths(write_ndjson(tmp_path / "one.ndjson", [document]), source="ecs")
     assert [a["function_account"] for a in report.alerts] == ["111122223333"]
+
+
+@pytest.mark.parametrize(
+    ("source", "files", "message"),
+    [
+        (
+            "ecs",
+            lambda tmp: write_trail_file(tmp / "trail.json.gz", [invoke()]),
+            "not Elastic CloudTrail documents: no record has any of event.provider, event.action, event.id;"
+            " they are CloudTrail's own events: leave out --source ecs",
+        ),
+        (
+            "cloudtrail",
+            lambda tmp: write_ndjson(tmp / "export.ndjson", export([invoke()])),
+            "not CloudTrail JSON: no record has any of eventVersion, eventSource, eventName, eventID;"
+            " they are Elastic documents: add --source ecs",
+        ),
+    ],
+)
+def test_files_of_the_other_source_say_which_source_to_name(tmp_path, source, files, message):
+    path = files(tmp_path)
+    with pytest.raises(InputError) as raised:
+        scan_paths(path, source=source)
+    assert raised.value.path == str(path)
+    assert message in str(raised.value)
+    with pytest.raises(InputError) as raised:
+        ingest([str(path)], str(tmp_path / "trail.duckdb"), source=source)
+    assert message in str(raised.value)

@@ -932,3 +932,25 @@ def test_gz_file_with_zero_padding_after_its_data_is_named_with_the_cure(tmp_pat
 def test_the_threads_fit_the_memory_limit(limit, threads):
     with DuckDBEngine(threads=4, memory_limit=limit) as engine:
         assert engine.con.execute("SELECT current_setting('threads')").fetchone()[0] == threads
+
+
+def test_a_symlink_loop_given_to_read_is_named_as_one(tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    with pytest.raises(InputError) as raised:
+        scan_paths(tmp_path / "a")
+    assert str(raised.value) == f"{tmp_path / 'a'}: too many levels of symbolic links"
+
+
+def test_an_empty_path_is_named_as_one():
+    with pytest.raises(InputError) as raised:
+        scan_paths("")
+    assert str(raised.value) == "an empty path names no file"
+
+
+def test_a_raw_control_character_is_named_with_its_column(tmp_path):
+    path = tmp_path / "ctl.json"
+    path.write_bytes(b'{"Records": [{"eventName": "In\x01voke"}]}')
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+    assert str(raised.value) == f"{path}:1: not valid JSON (Invalid control character at column 31)"

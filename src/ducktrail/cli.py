@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from ducktrail.errors import DucktrailError, ExitCode, UsageError
+from ducktrail.errors import DucktrailError, ExitCode, InputError, UsageError
 from ducktrail.report.formats import TABLE_ROWS, printable
 
 EXIT_CODES = """Exit codes: 0 clean run (alerts or not); 1 alerts found and --fail-on-alerts given;
@@ -57,16 +57,23 @@ ThreadsOption = Annotated[
 ]
 
 
+# Said after the error that stopped a scan or ingest at an unreadable input file.
+KEEP_GOING_HINT = "--keep-going skips unreadable files, {verb} the rest and lists every one"
+
+
 def say(line: str) -> None:
     """One line on stderr. File names and values in it come from the input: a control character
     in one (an escape sequence, a line break) is shown escaped, never sent to the terminal."""
     typer.echo(printable(line), err=True)
 
 
-def fail(error: DucktrailError) -> NoReturn:
+def fail(error: DucktrailError, then: str | None = None) -> NoReturn:
+    """Print the error (and `then`, a line of advice after it) and exit with its code."""
     # Only "\n" parts a message (several problems at once); any other break is a file name's.
     for line in str(error).split("\n"):
         say(f"ducktrail: error: {line}")
+    if then:
+        say(f"ducktrail: {then}")
     raise typer.Exit(int(error.exit_code))
 
 
@@ -200,6 +207,8 @@ def scan(
                 memory_limit=memory_limit,
                 progress=ProgressLine(enabled=not quiet),
             )
+    except InputError as error:
+        fail(error, None if database or quiet else "nothing is reported: " + KEEP_GOING_HINT.format(verb="reads"))
     except DucktrailError as error:
         fail(error)
     if output_format is OutputFormat.table:
@@ -258,6 +267,11 @@ def ingest(
             threads=threads,
             memory_limit=memory_limit,
             progress=ProgressLine(enabled=not quiet),
+        )
+    except InputError as error:
+        about_input = error.path != database and not quiet
+        fail(
+            error, "batches loaded before it are kept; " + KEEP_GOING_HINT.format(verb="loads") if about_input else None
         )
     except DucktrailError as error:
         fail(error)
@@ -368,7 +382,9 @@ def lock(
             say(f"ducktrail: error: {path}: version {number} is not in the lock file; run `ducktrail lock`")
         if pending or problems:
             raise typer.Exit(int(ExitCode.RULE_PACK))
-        typer.echo(f"lock ok: {sum(len(v) for v in pack.lock.values())} released versions match")
+        typer.echo(
+            f"lock ok: {sum(len(v) for v in pack.lock.values())} released versions match in {sqlfiles.sql_root()}"
+        )
         return
     if problems:
         raise typer.Exit(int(ExitCode.RULE_PACK))
@@ -379,7 +395,8 @@ def lock(
     for rule, number in pending:
         typer.echo(f"locked {rule.id} version {number}")
     if not pending:
-        typer.echo("nothing to lock: every version is released")
+        # Named: an install that is not editable runs its own copy of the pack, not the clone's.
+        typer.echo(f"nothing to lock in {sqlfiles.sql_root()}: every version is released")
 
 
 def version_callback(value: bool) -> None:

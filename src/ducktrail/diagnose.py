@@ -65,13 +65,22 @@ def read_tolerantly(
     return None, files, problems
 
 
-def not_cloudtrail(path: str) -> InputError:
-    """A file whose every record lacks all the fields that mark a CloudTrail event."""
-    return InputError(
-        f"not CloudTrail JSON: no record has any of {', '.join(locate.EVENT_KEYS)}",
-        path=path,
-        record=first_unrecognized(path),
-    )
+def not_cloudtrail(path: str, source: str = "cloudtrail") -> InputError:
+    """A file whose every record lacks all the fields that mark an event of `source`, saying so
+    when its records are the other source's events (--source given or left out by mistake)."""
+    if source == "ecs":
+        keys = ", ".join(f"event.{key}" for key in locate.ECS_EVENT_KEYS)
+        message = f"not Elastic CloudTrail documents: no record has any of {keys}"
+    else:
+        message = f"not CloudTrail JSON: no record has any of {', '.join(locate.EVENT_KEYS)}"
+    found = locate.first_record(path, lambda record: locate.source_of(record) not in (None, source))
+    if found is not None:
+        message += (
+            "; they are CloudTrail's own events: leave out --source ecs"
+            if source == "ecs"
+            else "; they are Elastic documents: add --source ecs"
+        )
+    return InputError(message, path=path, record=first_unrecognized(path))
 
 
 def is_not_cloudtrail(count: FileCount | None) -> bool:

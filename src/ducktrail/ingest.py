@@ -191,7 +191,7 @@ def _load_batches(
     sizes = [layout.uncompressed_size(path) for path in pending]
     for batch in batches(pending, sizes, max_bytes=BATCH_BYTES, max_files=BATCH_FILES):
         files_done, events_before = len(batch), report.events_ingested
-        store_batch = partial(store.ingest, stamps=stamps, refuse=_not_cloudtrail)
+        store_batch = partial(store.ingest, stamps=stamps, refuse=partial(_not_cloudtrail, source=engine.source))
         counts, batch, problems = read_tolerantly(engine, batch, store_batch, keep_going=keep_going)
         report.unreadable.extend(problems)
         for path in batch:
@@ -204,11 +204,11 @@ def _load_batches(
         tally.stored(files_done, report.events_ingested - events_before)
 
 
-def _not_cloudtrail(counts: dict[str, FileCount]) -> list[InputError]:
+def _not_cloudtrail(counts: dict[str, FileCount], source: str) -> list[InputError]:
     """The files of a batch that held records but no CloudTrail event: they must not be stored.
     The batch is rolled back, so a stored file that is no longer CloudTrail JSON keeps its events,
     as an unreadable one does, and the rest is read again without them."""
-    return [not_cloudtrail(path) for path, count in counts.items() if is_not_cloudtrail(count)]
+    return [not_cloudtrail(path, source) for path, count in counts.items() if is_not_cloudtrail(count)]
 
 
 def batches(paths: list[str], sizes: list[int], *, max_bytes: int, max_files: int) -> list[list[str]]:

@@ -181,7 +181,7 @@ def _scan_files(
         stop_watching()
     report.unreadable.extend(problems)
     if result is not None:
-        _account(report, files, result.counts, keep_going)
+        _account(report, files, result.counts, keep_going, engine.source)
         _add_alerts(report, rules, result)
     return report
 
@@ -203,14 +203,14 @@ def _add_alerts(report: ScanReport, rules: list[SelectedRule], result: EngineRes
                 report.alert_columns.append(name)
 
 
-def _account(report: ScanReport, files: list[str], counts: dict[str, FileCount], keep_going: bool) -> None:
+def _account(report: ScanReport, files: list[str], counts: dict[str, FileCount], keep_going: bool, source: str) -> None:
     """Turn per-file counts into read/skipped figures; a file with no event at all is not CloudTrail."""
     for path in files:
         count = counts.get(path)
         if is_not_cloudtrail(count):
             if not keep_going:
-                raise not_cloudtrail(path)
-            report.unreadable.append(not_cloudtrail(path))
+                raise not_cloudtrail(path, source)
+            report.unreadable.append(not_cloudtrail(path, source))
             continue
         report.files_read += 1
         if count is None:

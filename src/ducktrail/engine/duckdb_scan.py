@@ -198,6 +198,11 @@ class DuckDBEngine:
             raise
 
     @property
+    def source(self) -> str:
+        """The source adapter's name: cloudtrail or ecs."""
+        return self._source
+
+    @property
     def error_types(self) -> tuple[type[Exception], ...]:
         # DuckDB quotes the offending input in its messages; when that is not UTF-8 the Python
         # binding fails to decode the message itself and raises UnicodeDecodeError instead.

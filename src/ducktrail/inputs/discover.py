@@ -90,13 +90,23 @@ def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
         elif os.path.isfile(given):
             consider(given, explicit=True)
         else:
-            fail(
-                InputError(
-                    "not a regular file or directory" if os.path.exists(given) else "no such file or directory",
-                    path=given,
-                )
-            )
+            fail(InputError(why_unusable(given), path=given))
     return Discovery(files=tuple(files), skipped=tuple(skipped), unreadable=tuple(unreadable))
+
+
+def why_unusable(path: str) -> str:
+    """Why a path given to read is neither a file nor a folder, in the system's words.
+
+    >>> why_unusable("/no/such/path"), why_unusable("/dev/null"), why_unusable("")
+    ('no such file or directory', 'not a regular file or directory', 'an empty path names no file')
+    """
+    if not path:
+        return "an empty path names no file"
+    try:
+        os.stat(path)
+    except OSError as exc:  # a symlink loop, a folder on the way that cannot be searched, ...
+        return exc.strerror.lower() if exc.strerror else str(exc)
+    return "not a regular file or directory"
 
 
 def skip_reason(path: str, *, explicit: bool) -> str | None:

@@ -60,12 +60,25 @@ def is_event(record: Any) -> bool:
     >>> is_event({"_source": {"event": {"action": "Invoke"}}}), is_event({"event": {"kind": "x"}})
     (True, False)
     """
+    return source_of(record) is not None
+
+
+def source_of(record: Any) -> str | None:
+    """The --source whose events a record is: "cloudtrail" (CloudTrail's own JSON), "ecs" (an
+    Elastic document or search hit), or None.
+
+    >>> source_of({"eventName": "Invoke"}), source_of({"_source": {"event": {"action": "Invoke"}}})
+    ('cloudtrail', 'ecs')
+    >>> source_of({"foo": 1})
+    """
     if not isinstance(record, dict):
-        return False
+        return None
     if isinstance(record.get("_source"), dict):
         record = record["_source"]
+    if _present(record, EVENT_KEYS):
+        return "cloudtrail"
     ecs_event = record.get("event") if isinstance(record.get("event"), dict) else {}
-    return _present(record, EVENT_KEYS) or _present(ecs_event, ECS_EVENT_KEYS)
+    return "ecs" if _present(ecs_event, ECS_EVENT_KEYS) else None
 
 
 def _present(record: dict[str, Any], keys: tuple[str, ...]) -> bool:
@@ -113,13 +126,25 @@ def records(path: str) -> Iterator[tuple[int, Any]]:
             # One JSON document broken somewhere, or NDJSON whose first line is: both by line.
             first_line = next((line for line in text.splitlines() if line.strip()), "")
             if not _parses(first_line):
-                raise InvalidJSON(exc.lineno, exc.msg) from None
+                raise InvalidJSON(exc.lineno, _reason(exc)) from None
         yield from _ndjson(text)
         return
     if isinstance(whole, dict) and isinstance(whole.get("Records"), list):
         yield from enumerate(whole["Records"], start=1)
     else:
         yield 1, whole
+
+
+def _reason(exc: json.JSONDecodeError) -> str:
+    """Python's reason with the column it names; a one-line file is megabytes wide.
+
+    >>> try:
+    ...     json.loads('{"a": "x\x01"}')
+    ... except json.JSONDecodeError as exc:
+    ...     _reason(exc)
+    'Invalid control character at column 9'
+    """
+    return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
 
 
 def _ndjson(text: str) -> Iterator[tuple[int, Any]]:
@@ -129,7 +154,7 @@ def _ndjson(text: str) -> Iterator[tuple[int, Any]]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InvalidJSON(number, exc.msg) from None
+            raise InvalidJSON(number, _reason(exc)) from None
         if isinstance(value, dict) and isinstance(value.get("Records"), list):
             for record in value["Records"]:
                 yield number, record

@@ -150,15 +150,23 @@ def printable(text: str) -> str:
     'user/\\x1b]0;owned\\x07name\\r\\u202e'
     >>> printable("ログ\u30002026.json")
     'ログ\u30002026.json'
+    >>> printable("caf\udce9.json")  # a file name's byte that is not UTF-8, as Python decodes it
+    'caf\\xe9.json'
     """
     if text.isprintable():
         return text
     import unicodedata
 
     return "".join(
-        character if character.isprintable() or unicodedata.category(character) == "Zs" else repr(character)[1:-1]
+        character if character.isprintable() or unicodedata.category(character) == "Zs" else _escape(character)
         for character in text
     )
+
+
+def _escape(character: str) -> str:
+    if "\udc80" <= character <= "\udcff":  # os.fsdecode's stand-in for an undecodable byte
+        return f"\\x{ord(character) - 0xDC00:02x}"
+    return repr(character)[1:-1]
 
 
 def _terminal_width() -> int:

@@ -32,8 +32,22 @@ def summary_line(report: ScanReport) -> str:
     records = sum(s.count for s in report.skipped_records)
     if records:
         parts.append(f"{plural(records, 'record')} skipped (not CloudTrail events)")
-    parts.append(f"{plural(len(report.alert_json), 'alert')} from {plural(len(report.rules), 'rule')}")
+    parts.append(f"{plural(len(report.alert_json), 'alert')} from {_rules_run(report.rules)}")
     return "ducktrail: " + ", ".join(parts)
+
+
+def _rules_run(rules: list) -> str:
+    """The rules a scan ran, and their versions when it ran several of one.
+
+    >>> from types import SimpleNamespace as Rule
+    >>> _rules_run([Rule(rule=Rule(id="a")), Rule(rule=Rule(id="b"))])
+    '2 rules'
+    >>> _rules_run([Rule(rule=Rule(id="a")), Rule(rule=Rule(id="a"))])
+    '1 rule (2 versions)'
+    """
+    distinct = len({chosen.rule.id for chosen in rules})
+    text = plural(distinct, "rule")
+    return text if distinct == len(rules) else f"{text} ({plural(len(rules), 'version')})"
 
 
 def ingest_line(report: IngestReport) -> str:
@@ -87,7 +101,8 @@ def warnings(report: ScanReport | IngestReport) -> list[str]:
     if database is not None and not report.events_read:
         lines.append(f"ducktrail: warning: {database} holds no events (load files into it with `ducktrail ingest`)")
     elif not read and not report.unreadable:
-        lines.append("ducktrail: warning: no CloudTrail files found (see the skipped files in the summary)")
+        see = " (see the skipped files in the summary)" if report.skipped_files else ""
+        lines.append(f"ducktrail: warning: no CloudTrail files found{see}")
     for skipped in report.skipped_records:
         where = f" (first: record {skipped.first_record})" if skipped.first_record else ""
         lines.append(
