@@ -404,7 +404,7 @@ def test_the_installed_command_flushes_everything_and_keeps_the_exit_status(args
 
 
 def test_the_command_keeps_freed_memory_for_duckdb_unless_the_user_set_the_allocator(monkeypatch):
-    from ducktrail.cli import ALLOCATOR_ENVIRONMENT, keep_freed_memory
+    from ducktrail.launch import ALLOCATOR_ENVIRONMENT, keep_freed_memory
 
     name, value = ALLOCATOR_ENVIRONMENT
     monkeypatch.delenv(name, raising=False)

@@ -43,3 +43,66 @@ def test_the_engine_uses_what_the_duckdb_package_exports():
     assert duckdb_module.duckdb.__name__ == "_duckdb"
     for name in duckdb_module.USED:
         assert getattr(duckdb_module.duckdb, name) is getattr(duckdb, name), name
+
+
+def test_the_launcher_loads_duckdb_early_only_for_a_scan():
+    for command, early in ((["scan", "AWSLogs"], True), (["transpile", "x"], False), (["scan", "--help"], False)):
+        code = (
+            "import types\n"
+            "sys.modules['ducktrail.cli'] = types.SimpleNamespace(main=lambda: None)  # the CLI itself not run\n"
+            f"sys.argv = ['ducktrail', *{command!r}]\n"
+            "from ducktrail import launch\n"
+            "launch.main()"
+        )
+        assert loaded_after(code)["_duckdb"] is early, command
+
+
+def test_the_command_scans_as_the_library_does_with_duckdb_started_early(tmp_path):
+    # `python -m ducktrail` goes through the launcher, which connects before the CLI loads.
+    database = tmp_path / "trail.duckdb"
+    for args in (
+        ["scan", "fixtures/AWSLogs"],
+        ["ingest", "fixtures/AWSLogs", "--db", str(database)],
+        ["scan", "--db", str(database)],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "ducktrail", *args, "-q", *(["-f", "json"] if args[0] == "scan" else [])],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        if args[0] == "scan":
+            assert len(json.loads(done.stdout)) == 3, done.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "ducktrail", "scan", "fixtures/AWSLogs", "--memory-limit", "lots"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert (bad.returncode, "DuckDB rejected the settings" in bad.stderr) == (2, True), bad.stderr
+
+
+def test_an_engine_started_early_is_taken_only_with_the_same_settings():
+    from ducktrail.engine import warm
+
+    warm.preconnect()
+    warm.start(threads=1)
+    assert warm.take(threads=2) is None  # made for other settings: closed, not handed out
+    warm.start(threads=1, memory_limit="lots")
+    assert warm.take(threads=1, memory_limit="lots") is None  # refused settings: the caller meets the error
+    warm.start(threads=1, memory_limit="1GB")
+    engine = warm.take(threads=1, memory_limit="1GB")
+    try:
+        assert engine.con.execute("SELECT current_setting('threads'), current_setting('memory_limit')").fetchone() == (
+            1,
+            "953.6 MiB",
+        )
+        assert engine.con.execute("SELECT current_setting('autoload_known_extensions')").fetchone() == (False,)
+    finally:
+        engine.close()
+    warm.start(threads=1)
+    warm.discard()
+    assert warm.take(threads=1) is None

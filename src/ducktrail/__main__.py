@@ -1,3 +1,3 @@
-from ducktrail.cli import main
+from ducktrail.launch import main
 
 main()

@@ -171,19 +171,26 @@ def scan(
     NDJSON files with one event per line. CloudTrail-Digest, -Insight and -NetworkActivity
     files are skipped. A one-line summary goes to stderr; on a terminal, a progress line too.
     """
-    from ducktrail import scan as scanning
-    from ducktrail.report.formats import FORMATS, render_table
-    from ducktrail.report.progress import ProgressLine
-    from ducktrail.report.summary import summary_line, warnings
-
     if bool(paths) == bool(database):
         both = ", not both" if paths else ""
         raise typer.BadParameter(f"give PATH... to scan files, or --db FILE to scan a database{both}")
     if database and (keep_going or source != "cloudtrail"):
         raise typer.BadParameter("--source and --keep-going apply to files; a database holds events already read")
     window = (parse_time(since, "--since"), parse_time(until, "--until"))
-    pack = load_pack_or_fail()
+    # DuckDB starts up while the rest of ducktrail loads (engine/warm.py).
+    from ducktrail.engine import warm
+
+    if database:
+        warm.start(threads=threads, memory_limit=memory_limit, database=database)
+    else:
+        warm.start(source=source, threads=threads, memory_limit=memory_limit)
+    from ducktrail import scan as scanning
+    from ducktrail.report.formats import FORMATS, render_table
+    from ducktrail.report.progress import ProgressLine
+    from ducktrail.report.summary import summary_line, warnings
+
     try:
+        pack = load_pack_or_fail()
         if database:
             report = scanning.scan_database(
                 database,
@@ -211,6 +218,8 @@ def scan(
         fail(error, None if database or quiet else "nothing is reported: " + KEEP_GOING_HINT.format(verb="reads"))
     except DucktrailError as error:
         fail(error)
+    finally:
+        warm.discard()  # when the scan stopped before taking it
     if output_format is OutputFormat.table:
         typer.echo(render_table(report.alerts, max_rows=rows))
     else:
@@ -417,11 +426,10 @@ def root(
 
 
 def main() -> None:
-    """The `ducktrail` command: run, flush the output, and leave without the interpreter's
+    """The command line (launch.py starts it): run, flush the output, and leave without the interpreter's
     teardown. Output is written and databases are closed by then; tearing down DuckDB and the
     modules only hands back memory the OS reclaims anyway, and took about 40 ms of a
     500,000-event scan."""
-    keep_freed_memory()
     code = run_cli()
     try:
         sys.stdout.flush()
@@ -429,18 +437,6 @@ def main() -> None:
     except OSError:
         pass  # a reader that stopped early (`ducktrail scan ... | head`) has what it wanted
     os._exit(code)
-
-
-# DuckDB's bundled allocator (jemalloc) hands freed pages back to the OS within about a second,
-# and a scan then takes them again as fresh pages: 15,000-30,000 page faults in a 500,000-event
-# scan, about 4% of its time. A command is a short process, so freed pages wait 10 s instead.
-# DuckDB reads this variable once, when it loads; a value the user set is kept.
-ALLOCATOR_ENVIRONMENT = ("DUCKDB_JE_MALLOC_CONF", "dirty_decay_ms:10000")
-
-
-def keep_freed_memory() -> None:
-    name, value = ALLOCATOR_ENVIRONMENT
-    os.environ.setdefault(name, value)
 
 
 def run_cli() -> int:

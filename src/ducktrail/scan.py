@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
+from ducktrail.engine import warm
 from ducktrail.engine.duckdb_scan import (
     DuckDBEngine,
     EngineResult,
@@ -154,7 +155,8 @@ def scan(
     files = list(found.files)
     if not files:
         return report
-    with DuckDBEngine(source=source, threads=threads, memory_limit=memory_limit) as engine:
+    settings = {"source": source, "threads": threads, "memory_limit": memory_limit}
+    with warm.take(**settings) or DuckDBEngine(**settings) as engine:
         return _scan_files(engine, rules, files, report, since, until, keep_going, progress)
 
 

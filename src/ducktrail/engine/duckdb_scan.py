@@ -79,6 +79,10 @@ def _one_value_per_line(path: str) -> bool:
     return layout.one_value_per_line(path, longest_line=BY_LINE.maximum_object_size)
 
 
+# Every engine's connection: a scan never fetches code, so an extension DuckDB would download (for
+# a SQLite file, an s3:// path or a function a rule names) is an error instead.
+CONNECTION_CONFIG: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
 # Marks in DuckDB's serialized parse tree of a query that may end its read of the input early.
 STOPS_EARLY = ('"LIMIT_MODIFIER"', '"LIMIT_PERCENT_MODIFIER"', '"sample":{', '"error":true')
 
@@ -125,30 +129,42 @@ class DuckDBEngine:
         memory_limit: str | None = None,
         database: str | None = None,
         temp_directory: str | None = None,
+        connection: Any = None,
     ) -> None:
         """An in-memory engine over files, or with `database` one over an ingested file (read-only).
         Spilled data goes to `temp_directory`, by default beside the database (`<file>.tmp`), as
-        DuckDB does for a database it opens itself."""
+        DuckDB does for a database it opens itself. `connection`: an in-memory DuckDB connection
+        made with CONNECTION_CONFIG (engine/warm.py), to use instead of making one; the engine's
+        settings are then SET on it, and it is closed if they are refused."""
         from ducktrail.engine.duckdb_module import duckdb
 
         self._duckdb = duckdb
-        # A scan never fetches code: an extension DuckDB would download (for a SQLite file, an
-        # s3:// path or a function a rule names) is an error instead.
-        config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        settings: dict[str, Any] = {}
         if temp_directory is not None or database is not None:
-            config["temp_directory"] = temp_directory or database + ".tmp"
+            settings["temp_directory"] = temp_directory or database + ".tmp"
         if threads is not None:
-            config["threads"] = threads
+            settings["threads"] = threads
         if memory_limit is not None:
             if memory_limit.strip().startswith("-"):  # DuckDB takes it for "no limit"
+                if connection is not None:
+                    connection.close()
                 raise UsageError(f"DuckDB rejected the settings: a memory limit cannot be negative ({memory_limit})")
-            config["memory_limit"] = memory_limit
+            settings["memory_limit"] = memory_limit
         try:
-            self.con = duckdb.connect(":memory:", config=config)
-        except duckdb.OutOfMemoryException as exc:
-            raise out_of_resources(exc) from None
-        except duckdb.Error as exc:
-            raise UsageError(f"DuckDB rejected the settings: {first_line(exc)}") from None
+            if connection is None:
+                self.con = duckdb.connect(":memory:", config=CONNECTION_CONFIG | settings)
+            else:
+                self.con = connection
+                for name, value in settings.items():
+                    self.con.execute(f"SET {name} = ?", [value])
+        except BaseException as exc:
+            if connection is not None:
+                connection.close()
+            if isinstance(exc, duckdb.OutOfMemoryException):
+                raise out_of_resources(exc) from None
+            if isinstance(exc, duckdb.Error):
+                raise UsageError(f"DuckDB rejected the settings: {first_line(exc)}") from None
+            raise
         if memory_limit is not None:
             try:
                 self._fit_threads_to_memory()
@@ -230,15 +246,17 @@ class DuckDBEngine:
     def use_files(self, files: list[str]) -> None:
         """Point the adapter's view at these files. Nothing reads them yet: a file that cannot
         be read fails the query that reads it, where the caller can name it."""
-        if not self._adapter_loaded:
-            self._load_adapter()
+        self.load_adapter()
         names = {path: reported(path) for path in files}
         self.con.execute("SET VARIABLE ducktrail_files = ?", [[escaped(names[path]) for path in files]])
         self._files = list(files)
         self._given_paths = {name: path for path, name in names.items() if name != path}
         self._use_reading(reading_for(files, self._by_line) if self._by_line_allowed else GENERAL)
 
-    def _load_adapter(self) -> None:
+    def load_adapter(self) -> None:
+        """Define the source adapter's view, if not yet done (use_files does it too)."""
+        if self._adapter_loaded or not self._adapter_sql:
+            return
         # The view binds read_json to its files when it is created: over one empty file of our
         # own, so that the input cannot fail it.
         with an_empty_file() as empty:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ducktrail.diagnose import RejectedFiles
+from ducktrail.engine import warm
 from ducktrail.engine.duckdb_scan import UNRECOGNIZED, DuckDBEngine, FileCount, first_line
 from ducktrail.engine.read_fields import COLUMN_FIELDS
 from ducktrail.errors import InputError
@@ -329,7 +330,8 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
         raise InputError("is a folder, not a database file (make one with `ducktrail ingest`)", path=path)
     if not os.path.isfile(path):
         raise InputError("no such database file (create it with `ducktrail ingest`)", path=path)
-    engine = DuckDBEngine(threads=threads, memory_limit=memory_limit, database=path)
+    settings = {"threads": threads, "memory_limit": memory_limit, "database": path}
+    engine = warm.take(**settings) or DuckDBEngine(**settings)
     try:
         (catalog,) = engine.con.execute("SELECT current_database()").fetchone()
         problem = schema_problem(engine, catalog, made=True)
