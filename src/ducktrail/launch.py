@@ -18,13 +18,18 @@ ALLOCATOR_ENVIRONMENT = ("DUCKDB_JE_MALLOC_CONF", "dirty_decay_ms:10000")
 
 
 def main() -> None:
-    keep_freed_memory()
-    if is_scan(sys.argv[1:]):
-        from ducktrail.engine import warm
+    try:
+        keep_freed_memory()
+        if is_scan(sys.argv[1:]):
+            from ducktrail.engine import warm
 
-        warm.preconnect()
-    from ducktrail.cli import main as run
-
+            warm.preconnect()
+        from ducktrail.cli import main as run
+    except KeyboardInterrupt:
+        # Before the CLI handles it. Leaving at once: the interpreter's teardown would stop the
+        # thread connecting to DuckDB in the middle, which aborts the process.
+        print("ducktrail: interrupted", file=sys.stderr, flush=True)
+        os._exit(130)
     run()
 
 

@@ -10,6 +10,7 @@ those few rows. The read hook counts every file as before, each query logging it
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -89,32 +90,68 @@ def _size(path: str) -> int:
 
 def _run_at_once(statements: list[tuple[Any, str]]) -> None:
     errors: list[BaseException | None] = [None] * len(statements)
+    done = [threading.Event() for _ in statements]
     stopping = threading.Event()
 
     def run(index: int) -> None:
         cursor, sql = statements[index]
-        if stopping.is_set():
-            return
         try:
-            cursor.execute(sql)
+            if not stopping.is_set():
+                cursor.execute(sql)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread below
             errors[index] = exc
+        finally:
+            done[index].set()
 
-    workers = [threading.Thread(target=run, args=(index,), daemon=True) for index in range(len(statements))]
+    started: list[int] = []
     try:
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-    except KeyboardInterrupt:
-        # Ctrl-C may come while the workers start, before a query runs: interrupt each until its
-        # worker ends, so that no query is left running on a cursor the caller then closes.
-        stopping.set()
-        for worker, (cursor, _) in zip(workers, statements, strict=True):
-            while worker.ident is not None and worker.is_alive():
-                cursor.interrupt()
-                worker.join(0.05)
+        # Ctrl-C while the threads start would leave some running and some not; it is taken
+        # once they all are (and then stops them all, below).
+        with interrupts_deferred():
+            for index in range(len(statements)):
+                threading.Thread(target=run, args=(index,), daemon=True).start()
+                started.append(index)
+        for index in started:
+            done[index].wait()
+    except BaseException:
+        # Ctrl-C (or a thread that could not start): stop every query before the caller closes
+        # the cursors, which DuckDB refuses while a query runs on one. Thread.join is no use
+        # here: interrupted, it can mark a thread that still runs as stopped (Python 3.11).
+        with interrupts_deferred():
+            stopping.set()
+            for index in started:
+                while not done[index].wait(0.05):
+                    statements[index][0].interrupt()
         raise
     for error in errors:
         if error is not None:
             raise error
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C held back while inside and raised as KeyboardInterrupt on leaving; as is outside
+    the main thread, where Python takes no signal.
+
+    >>> import os, signal
+    >>> try:
+    ...     with interrupts_deferred():
+    ...         os.kill(os.getpid(), signal.SIGINT)
+    ...         print("still running")
+    ... except KeyboardInterrupt:
+    ...     print("interrupted on leaving")
+    still running
+    interrupted on leaving
+    """
+    received: list[int] = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+        if received:
+            raise KeyboardInterrupt
