@@ -954,3 +954,22 @@ def test_a_raw_control_character_is_named_with_its_column(tmp_path):
     with pytest.raises(InputError) as raised:
         scan_paths(path)
     assert str(raised.value) == f"{path}:1: not valid JSON (Invalid control character at column 31)"
+
+
+def test_a_byte_that_is_not_utf8_is_named_with_its_line_and_column(tmp_path):
+    path = tmp_path / "latin1.json.gz"
+    path.write_bytes(gzip.compress(b'{"Records": [\n{"eventName": "Inv\xe9"}]}', mtime=0))
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+    assert str(raised.value) == f"{path}:2: not valid JSON (not UTF-8: byte 0xe9 at column 19)"
+
+
+def test_a_record_repeating_a_key_is_named(tmp_path):
+    records = [invoke(event_id="a"), invoke(event_id="b")]
+    text = json.dumps({"Records": records}).replace('"eventID": "b"', '"eventID": "b", "eventID": "c"')
+    path = tmp_path / "dup.json"
+    path.write_text(text)
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+    assert raised.value.record == 2, str(raised.value)
+    assert 'has duplicate key "eventID"' in str(raised.value)

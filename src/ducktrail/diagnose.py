@@ -153,11 +153,11 @@ def explain(path: str, engine_message: str) -> InputError:
         detail = (_after(text, r"in (?:record/value|line) \d+: ") or text).split(" Try setting")[0].rstrip(". ")
         if detail.startswith("Expected OBJECT, but got ARRAY") and locate.starts_with(path, b"["):
             detail = 'a JSON array at the top level; expected {"Records": [...]} or one event per line'
-        return InputError(
-            f"not CloudTrail JSON ({detail})",
-            path=path,
-            record=locate.first_record(path, locate.is_malformed),
-        )
+        if "duplicate key" in detail:
+            record = locate.first_record(path, locate.has_duplicate_keys, duplicates=True)
+        else:
+            record = locate.first_record(path, locate.is_malformed)
+        return InputError(f"not CloudTrail JSON ({detail})", path=path, record=record)
     return InputError(first_line(Exception(text)), path=path)
 
 

@@ -6,6 +6,7 @@ import gzip
 import json
 import zlib
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -108,26 +109,55 @@ class InvalidJSON(ValueError):
 
 
 def _text(path: str) -> str:
+    """The file's text; InvalidJSON with the line and column of a byte that is not UTF-8."""
     opener = gzip.open if is_gzip(path) else open
-    with opener(path, "rt", encoding="utf-8") as handle:  # type: ignore[operator]
-        return handle.read()
+    with opener(path, "rb") as handle:  # type: ignore[operator]
+        data = handle.read()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        reason = f"not UTF-8: byte 0x{data[exc.start]:02x} at column {column}"
+        raise InvalidJSON(data.count(b"\n", 0, exc.start) + 1, reason) from None
 
 
-def records(path: str) -> Iterator[tuple[int, Any]]:
-    """(record number, value): positions in Records for a trail file, lines for NDJSON.
+class _Duplicated(dict):
+    """An object that named one of its keys twice (the later value kept, as json.loads does)."""
+
+
+def _noting_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    return (_Duplicated if len({key for key, _ in pairs}) < len(pairs) else dict)(pairs)
+
+
+def has_duplicate_keys(value: Any) -> bool:
+    """Whether an object in the value, read by records(path, duplicates=True), repeated a key.
+
+    >>> has_duplicate_keys(json.loads('{"a": {"b": 1, "b": 2}}', object_pairs_hook=_noting_duplicates))
+    True
+    """
+    if isinstance(value, _Duplicated):
+        return True
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return any(has_duplicate_keys(item) for item in items)
+
+
+def records(path: str, *, duplicates: bool = False) -> Iterator[tuple[int, Any]]:
+    """(record number, value): positions in Records for a trail file, lines for NDJSON; with
+    `duplicates`, objects that repeat a key are marked for has_duplicate_keys.
 
     Raises InvalidJSON with the line of the first syntax error.
     """
     text = _text(path)
+    loads = partial(json.loads, object_pairs_hook=_noting_duplicates) if duplicates else json.loads
     try:
-        whole = json.loads(text)
+        whole = loads(text)
     except json.JSONDecodeError as exc:
         if "Extra data" not in exc.msg:
             # One JSON document broken somewhere, or NDJSON whose first line is: both by line.
             first_line = next((line for line in text.splitlines() if line.strip()), "")
             if not _parses(first_line):
                 raise InvalidJSON(exc.lineno, _reason(exc)) from None
-        yield from _ndjson(text)
+        yield from _ndjson(text, loads)
         return
     if isinstance(whole, dict) and isinstance(whole.get("Records"), list):
         yield from enumerate(whole["Records"], start=1)
@@ -147,12 +177,12 @@ def _reason(exc: json.JSONDecodeError) -> str:
     return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
 
 
-def _ndjson(text: str) -> Iterator[tuple[int, Any]]:
+def _ndjson(text: str, loads: Callable[[str], Any]) -> Iterator[tuple[int, Any]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = loads(line)
         except json.JSONDecodeError as exc:
             raise InvalidJSON(number, _reason(exc)) from None
         if isinstance(value, dict) and isinstance(value.get("Records"), list):
@@ -170,10 +200,10 @@ def _parses(line: str) -> bool:
     return True
 
 
-def first_record(path: str, predicate: Callable[[Any], bool]) -> int | None:
+def first_record(path: str, predicate: Callable[[Any], bool], *, duplicates: bool = False) -> int | None:
     """Number of the first record matching `predicate`, or None (also when unreadable here)."""
     try:
-        for number, record in records(path):
+        for number, record in records(path, duplicates=duplicates):
             if predicate(record):
                 return number
     except (OSError, EOFError, UnicodeDecodeError, zlib.error, InvalidJSON, RecursionError):
