@@ -603,3 +603,20 @@ def test_stopping_at_an_unreadable_file_says_what_was_kept_and_how_to_go_on(tmp_
     assert lines[-2].startswith(f"ducktrail: error: {tmp_path / 'in' / 'bad.json'}:1: not valid JSON"), result.output
     assert lines[-1].startswith(advice), result.output
     assert "--keep-going" not in run(*args, str(tmp_path / "in"), "-q").stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["one.json"], id="a_single_file"),
+        pytest.param(["in", "--source", "ecs"], id="files_of_the_other_source"),
+    ],
+)
+def test_keep_going_is_not_offered_where_it_cannot_help(tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    write_trail_file(tmp_path / "in" / "a.json", [invoke()])
+    write_trail_file(tmp_path / "in" / "b.json", [invoke()])
+    (tmp_path / "one.json").write_text("garbage")
+    result = run("scan", *args)
+    assert result.exit_code == 3, result.output
+    assert "--keep-going" not in result.stderr, result.output

@@ -608,3 +608,18 @@ def test_a_new_database_another_ingest_made_first_is_not_removed(tree, tmp_path,
         assert db.exists()
     finally:
         holder.communicate("", timeout=60)
+
+
+@pytest.mark.parametrize("command", ["scan", "ingest"])
+def test_ctrl_c_while_the_database_opens_exits_130(tree, tmp_path, monkeypatch, command):
+    # DuckDB reports a query Ctrl-C stopped as an error of its own; opening the database must
+    # not take it for a database it cannot read.
+    db = tmp_path / "trail.duckdb"
+    assert run("ingest", str(tree), "--db", str(db), "-q").exit_code == 0
+
+    def interrupted(*args, **kwargs):
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr("ducktrail.engine.duckdb_store.schema_problem", interrupted)
+    result = run(command, *([str(tree)] if command == "ingest" else []), "--db", str(db))
+    assert result.exit_code == 130, result.output

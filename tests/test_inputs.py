@@ -958,10 +958,11 @@ def test_a_raw_control_character_is_named_with_its_column(tmp_path):
 
 def test_a_byte_that_is_not_utf8_is_named_with_its_line_and_column(tmp_path):
     path = tmp_path / "latin1.json.gz"
-    path.write_bytes(gzip.compress(b'{"Records": [\n{"eventName": "Inv\xe9"}]}', mtime=0))
+    path.write_bytes(gzip.compress(b'{"Records": [\n{"eventName": "\xc3\xa9\xe9"}]}', mtime=0))
     with pytest.raises(InputError) as raised:
         scan_paths(path)
-    assert str(raised.value) == f"{path}:2: not valid JSON (not UTF-8: byte 0xe9 at column 19)"
+    # In characters, as Python's JSON errors count: the UTF-8 e-acute before it is one.
+    assert str(raised.value) == f"{path}:2: not valid JSON (not UTF-8: byte 0xe9 at column 17)"
 
 
 def test_a_record_repeating_a_key_is_named(tmp_path):
@@ -973,3 +974,12 @@ def test_a_record_repeating_a_key_is_named(tmp_path):
         scan_paths(path)
     assert raised.value.record == 2, str(raised.value)
     assert 'has duplicate key "eventID"' in str(raised.value)
+
+
+def test_ingest_threads_fit_the_memory_an_ingest_needs():
+    from ducktrail.engine.duckdb_scan import INGEST_MEMORY_PER_THREAD
+
+    with DuckDBEngine(threads=16, memory_limit="400MB", memory_per_thread=INGEST_MEMORY_PER_THREAD) as engine:
+        assert engine.con.execute("SELECT current_setting('threads')").fetchone()[0] == 1
+    with DuckDBEngine(threads=16, memory_limit="768MB", memory_per_thread=INGEST_MEMORY_PER_THREAD) as engine:
+        assert engine.con.execute("SELECT current_setting('threads')").fetchone()[0] == 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -106,3 +107,44 @@ def test_an_engine_started_early_is_taken_only_with_the_same_settings():
     warm.start(threads=1)
     warm.discard()
     assert warm.take(threads=1) is None
+
+
+def test_ctrl_c_is_left_alone_where_sigint_is_ignored():
+    code = (
+        "import os, signal\n"
+        "from ducktrail.engine.interrupts import interrupts_deferred\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "with interrupts_deferred():\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "print('ignored')"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert (done.returncode, done.stdout.strip()) == (0, "ignored"), done.stderr
+
+
+def test_a_database_that_is_not_a_regular_file_is_refused_at_once(tmp_path):
+    fifo = tmp_path / "fifo.duckdb"
+    os.mkfifo(fifo)
+    done = subprocess.run(
+        [sys.executable, "-m", "ducktrail", "scan", "--db", str(fifo)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert done.returncode == 3, done.stderr
+    assert f"{fifo}: not a regular file, as a database is one" in done.stderr
+
+
+def test_a_scan_with_its_output_closed_refuses_to_lose_the_alerts():
+    done = subprocess.run(
+        [sys.executable, "-m", "ducktrail", "scan", "fixtures/AWSLogs"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        preexec_fn=lambda: os.close(1),
+    )
+    assert done.returncode == 2, done.stderr
+    assert "standard output is closed" in done.stderr

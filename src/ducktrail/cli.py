@@ -53,12 +53,24 @@ SourceOption = Annotated[
 MAX_THREADS = 1024
 ThreadsOption = Annotated[
     int | None,
-    typer.Option(min=1, max=MAX_THREADS, metavar="N", help="DuckDB worker threads (default: one per core)."),
+    typer.Option(
+        min=1,
+        max=MAX_THREADS,
+        metavar="N",
+        help="DuckDB worker threads (default: one per core; fewer when --memory-limit holds fewer).",
+    ),
 ]
 
 
 # Said after the error that stopped a scan or ingest at an unreadable input file.
 KEEP_GOING_HINT = "--keep-going skips unreadable files, {verb} the rest and lists every one"
+
+
+def keep_going_helps(paths: list[str] | None, error: InputError) -> bool:
+    """Whether --keep-going could read more than the file the error stopped at: not for a
+    single file, nor when the files are the other --source's (the error says so)."""
+    single_file = len(paths or []) == 1 and os.path.isfile((paths or [""])[0])
+    return not single_file and "--source ecs" not in str(error)
 
 
 def say(line: str) -> None:
@@ -171,6 +183,8 @@ def scan(
     NDJSON files with one event per line. CloudTrail-Digest, -Insight and -NetworkActivity
     files are skipped. A one-line summary goes to stderr; on a terminal, a progress line too.
     """
+    if sys.stdout is None:  # started with the descriptor closed (`ducktrail scan ... >&-`)
+        fail(UsageError("standard output is closed: the alerts would be lost"))
     if bool(paths) == bool(database):
         both = ", not both" if paths else ""
         raise typer.BadParameter(f"give PATH... to scan files, or --db FILE to scan a database{both}")
@@ -215,7 +229,12 @@ def scan(
                 progress=ProgressLine(enabled=not quiet),
             )
     except InputError as error:
-        fail(error, None if database or quiet else "nothing is reported: " + KEEP_GOING_HINT.format(verb="reads"))
+        fail(
+            error,
+            None
+            if database or quiet or not keep_going_helps(paths, error)
+            else "nothing is reported: " + KEEP_GOING_HINT.format(verb="reads"),
+        )
     except DucktrailError as error:
         fail(error)
     finally:
@@ -278,7 +297,7 @@ def ingest(
             progress=ProgressLine(enabled=not quiet),
         )
     except InputError as error:
-        about_input = error.path != database and not quiet
+        about_input = error.path != database and not quiet and keep_going_helps(paths, error)
         fail(
             error, "batches loaded before it are kept; " + KEEP_GOING_HINT.format(verb="loads") if about_input else None
         )
@@ -431,11 +450,12 @@ def main() -> None:
     modules only hands back memory the OS reclaims anyway, and took about 40 ms of a
     500,000-event scan."""
     code = run_cli()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:
-        pass  # a reader that stopped early (`ducktrail scan ... | head`) has what it wanted
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # None when the process started with the descriptor closed
+                stream.flush()
+        except OSError:
+            pass  # a reader that stopped early (`ducktrail scan ... | head`) has what it wanted
     os._exit(code)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
-from ducktrail.engine.duckdb_scan import DuckDBEngine
+from ducktrail.engine.duckdb_scan import INGEST_MEMORY_PER_THREAD, DuckDBEngine
 from ducktrail.engine.duckdb_store import FileStamp, Store
 from ducktrail.engine.read_counter import FileCount, ReadCounts
 from ducktrail.errors import InputError, UsageError
@@ -98,6 +98,7 @@ def ingest(
             threads=threads,
             memory_limit=memory_limit or DEFAULT_MEMORY_LIMIT,
             temp_directory=database + ".tmp",
+            memory_per_thread=INGEST_MEMORY_PER_THREAD,
         ) as engine:
             _load(Store(engine, database), given, found.skipped, report, keep_going, progress)
     except InputError as error:

@@ -15,10 +15,19 @@ from __future__ import annotations
 
 import types
 
+from ducktrail.engine.interrupts import interrupts_deferred
+
 
 def _load() -> types.ModuleType:
     try:
-        import _duckdb as compiled
+        # A Ctrl-C in the middle of loading the compiled module leaves it half registered, and
+        # loading it again aborts the process: the interrupt comes once it is loaded. DuckDB
+        # imports `decimal` when it first binds a query parameter, and a Ctrl-C there would come
+        # back as a DuckDB error: it is loaded here too.
+        with interrupts_deferred():
+            import decimal  # noqa: F401
+
+            import _duckdb as compiled
     except ImportError:
         compiled = None
     if compiled is not None and all(hasattr(compiled, name) for name in USED):

@@ -51,8 +51,10 @@ BY_LINE = JsonReading("newline_delimited", 32 << 20)
 
 
 # What one thread reading files needs within DuckDB's memory limit: the JSON reader's buffer,
-# twice the largest value it accepts (GENERAL's), and room for the rows it makes.
-READ_MEMORY_PER_THREAD = 2 * GENERAL.maximum_object_size + (32 << 20)
+# twice the largest value it accepts (GENERAL's), and room for the rows it makes. An ingest also
+# sorts and writes its batches: with two threads it failed at 381 MiB and passed at 429 MiB.
+SCAN_MEMORY_PER_THREAD = 2 * GENERAL.maximum_object_size + (32 << 20)
+INGEST_MEMORY_PER_THREAD = SCAN_MEMORY_PER_THREAD + (64 << 20)
 
 
 def memory_bytes(setting: str) -> int | None:
@@ -130,12 +132,14 @@ class DuckDBEngine:
         database: str | None = None,
         temp_directory: str | None = None,
         connection: Any = None,
+        memory_per_thread: int = SCAN_MEMORY_PER_THREAD,
     ) -> None:
         """An in-memory engine over files, or with `database` one over an ingested file (read-only).
         Spilled data goes to `temp_directory`, by default beside the database (`<file>.tmp`), as
         DuckDB does for a database it opens itself. `connection`: an in-memory DuckDB connection
         made with CONNECTION_CONFIG (engine/warm.py), to use instead of making one; the engine's
-        settings are then SET on it, and it is closed if they are refused."""
+        settings are then SET on it, and it is closed if they are refused. Under `memory_limit`,
+        no more threads run than it holds `memory_per_thread` bytes for."""
         from ducktrail.engine.duckdb_module import duckdb
 
         self._duckdb = duckdb
@@ -167,7 +171,7 @@ class DuckDBEngine:
             raise
         if memory_limit is not None:
             try:
-                self._fit_threads_to_memory()
+                self._fit_threads_to_memory(memory_per_thread)
             except duckdb.OutOfMemoryException as exc:
                 self.con.close()
                 raise out_of_resources(exc) from None
@@ -189,13 +193,13 @@ class DuckDBEngine:
         # Whether a scan may split its read across threads (engine/split_read.py).
         self.split_reads = True
 
-    def _fit_threads_to_memory(self) -> None:
+    def _fit_threads_to_memory(self, per_thread: int) -> None:
         """No more threads than the memory limit holds reads of: under a small limit, more fail
         or not by how their buffers' allocations happen to overlap."""
         settings = "SELECT current_setting('memory_limit'), current_setting('threads')"
         limit, threads = self.con.execute(settings).fetchone()
         limit_bytes = memory_bytes(limit)
-        fitting = max(1, (limit_bytes or 0) // READ_MEMORY_PER_THREAD)
+        fitting = max(1, (limit_bytes or 0) // per_thread)
         if limit_bytes is not None and int(threads) > fitting:
             self.con.execute(f"SET threads = {int(fitting)}")
 
@@ -207,6 +211,8 @@ class DuckDBEngine:
             self.con.execute("USE ducktrail_database")
         except BaseException as exc:
             self.con.close()
+            if is_interruption(exc):
+                raise KeyboardInterrupt from None
             if isinstance(exc, self._duckdb.OutOfMemoryException):
                 raise out_of_resources(exc) from None
             if isinstance(exc, self._duckdb.Error):
@@ -589,8 +595,9 @@ class EngineError(DucktrailError):
 
 def out_of_resources(exc: BaseException) -> EngineError:
     return EngineError(
-        f"DuckDB ran out of resources: {first_line(exc)} (raise --memory-limit, or lower --threads:"
-        f" each thread reading files needs about {READ_MEMORY_PER_THREAD >> 20} MiB of it)"
+        f"DuckDB ran out of resources: {first_line(exc)} (raise --memory-limit: a scan needs about"
+        f" {SCAN_MEMORY_PER_THREAD >> 20} MiB of it per thread, an ingest about {INGEST_MEMORY_PER_THREAD >> 20} MiB;"
+        " fewer threads run under a smaller limit)"
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ducktrail.diagnose import RejectedFiles
 from ducktrail.engine import warm
-from ducktrail.engine.duckdb_scan import UNRECOGNIZED, DuckDBEngine, FileCount, first_line
+from ducktrail.engine.duckdb_scan import UNRECOGNIZED, DuckDBEngine, FileCount, first_line, is_interruption
 from ducktrail.engine.read_fields import COLUMN_FIELDS
 from ducktrail.errors import InputError
 
@@ -82,6 +82,8 @@ class Store:
             if created:
                 # A partly written new file (a full disk) would make every later run fail on it.
                 self._remove_new_database(mode)
+            if is_interruption(failure):
+                raise KeyboardInterrupt from None
             if isinstance(failure, engine.error_types) and not isinstance(failure, engine.resource_errors):
                 raise InputError(f"cannot open the database: {first_line(failure)}", path=path) from None
             raise
@@ -189,6 +191,8 @@ class Store:
         """The failure as an error naming the database, when the database failed (a full disk, a
         corrupt block), not the reading of an input file; else None."""
         if not isinstance(failure, self.engine.error_types) or isinstance(failure, self.engine.resource_errors):
+            return None
+        if is_interruption(failure):
             return None
         message = str(failure)
         if "No space left on device" in message:
@@ -328,6 +332,8 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
     """An engine over an ingested database, read-only, and what it holds."""
     if os.path.isdir(path):
         raise InputError("is a folder, not a database file (make one with `ducktrail ingest`)", path=path)
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise InputError("not a regular file, as a database is one", path=path)
     if not os.path.isfile(path):
         raise InputError("no such database file (create it with `ducktrail ingest`)", path=path)
     settings = {"threads": threads, "memory_limit": memory_limit, "database": path}
@@ -338,6 +344,8 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
         files, events = held_totals(engine, FILES_TABLE) if problem is None else (0, 0)
     except BaseException as failure:
         engine.close()
+        if is_interruption(failure):
+            raise KeyboardInterrupt from None
         if isinstance(failure, engine.error_types) and not isinstance(failure, engine.resource_errors):
             raise InputError(f"cannot read the database: {first_line(failure)}", path=path) from None
         raise

@@ -10,12 +10,12 @@ those few rows. The read hook counts every file as before, each query logging it
 from __future__ import annotations
 
 import os
-import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ducktrail.engine.interrupts import interrupts_deferred
 from ducktrail.engine.literal_paths import literals
 
 # The adapter's variables that shape a read; each share's connection takes the engine's values.
@@ -126,32 +126,3 @@ def _run_at_once(statements: list[tuple[Any, str]]) -> None:
     for error in errors:
         if error is not None:
             raise error
-
-
-@contextmanager
-def interrupts_deferred() -> Iterator[None]:
-    """Ctrl-C held back while inside and raised as KeyboardInterrupt on leaving; as is outside
-    the main thread, where Python takes no signal.
-
-    >>> import os, signal
-    >>> try:
-    ...     with interrupts_deferred():
-    ...         os.kill(os.getpid(), signal.SIGINT)
-    ...         print("still running")
-    ... except KeyboardInterrupt:
-    ...     print("interrupted on leaving")
-    still running
-    interrupted on leaving
-    """
-    received: list[int] = []
-    try:
-        previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
-        if received:
-            raise KeyboardInterrupt

@@ -23,6 +23,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +58,9 @@ def start(**settings: Any) -> None:
     over preconnect()'s connection if there is one. An engine made before and not taken is closed."""
     global _connecting, _making
     discard()
+    database = settings.get("database")
+    if database is not None and not os.path.isfile(database):
+        return  # opening a FIFO or a device could block: the caller's checks refuse it first
     connecting, _connecting = _connecting, None
     made: list[DuckDBEngine] = []
 

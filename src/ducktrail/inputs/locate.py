@@ -116,8 +116,9 @@ def _text(path: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        column = exc.start - data.rfind(b"\n", 0, exc.start)
-        reason = f"not UTF-8: byte 0x{data[exc.start]:02x} at column {column}"
+        # Counted in characters, as Python's JSON errors count them.
+        before = data[data.rfind(b"\n", 0, exc.start) + 1 : exc.start].decode("utf-8", "replace")
+        reason = f"not UTF-8: byte 0x{data[exc.start]:02x} at column {len(before) + 1}"
         raise InvalidJSON(data.count(b"\n", 0, exc.start) + 1, reason) from None
 
 
