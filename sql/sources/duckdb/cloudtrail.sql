@@ -16,6 +16,10 @@
 -- A JSON object in a file that is not a CloudTrail event comes out as a row whose event
 -- columns are all NULL, so that it can be counted and reported rather than lost.
 
+-- cloudtrail_json_value (below) names cloudtrail_record, and DuckDB cannot replace a type
+-- another uses: dropped first, so that this file can be run again in the same session.
+DROP TYPE IF EXISTS cloudtrail_json_value;
+
 -- The fields of one CloudTrail record that ducktrail reads. An explicit schema: auto-detection
 -- would sample the files, cost seconds on large trees and guess types differently per tree.
 -- Only what rules and triage need: every field read costs scan time on every event.
@@ -43,31 +47,9 @@ CREATE OR REPLACE TYPE cloudtrail_record AS STRUCT(
 
 -- One top-level JSON value of a file: either a {"Records": [...]} container or, in NDJSON
 -- exports, an event itself. The event fields are listed again here (not only in
--- cloudtrail_record) so that both shapes are parsed in a single pass over the files. Records
--- spells cloudtrail_record out rather than naming it: a type that names another keeps this
--- file from being run again in the same session (DuckDB cannot replace a type another uses).
+-- cloudtrail_record) so that both shapes are parsed in a single pass over the files.
 CREATE OR REPLACE TYPE cloudtrail_json_value AS STRUCT(
-    "Records" STRUCT(
-        eventVersion VARCHAR,
-        eventTime VARCHAR,
-        eventSource VARCHAR,
-        eventName VARCHAR,
-        awsRegion VARCHAR,
-        sourceIPAddress VARCHAR,
-        errorCode VARCHAR,
-        errorMessage VARCHAR,
-        userIdentity STRUCT(
-            "type" VARCHAR,
-            arn VARCHAR,
-            accountId VARCHAR,
-            invokedBy VARCHAR
-        ),
-        requestParameters JSON,
-        resources STRUCT("ARN" VARCHAR, accountId VARCHAR, "type" VARCHAR)[],
-        eventID VARCHAR,
-        sharedEventID VARCHAR,
-        recipientAccountId VARCHAR
-    )[],
+    "Records" cloudtrail_record[],
     eventVersion VARCHAR,
     eventTime VARCHAR,
     eventSource VARCHAR,
