@@ -195,9 +195,9 @@ def scan(
     from ducktrail.engine import warm
 
     if database:
-        warm.start(threads=threads, memory_limit=memory_limit, database=database)
+        warm.start(**warm.for_database(database, threads, memory_limit))
     else:
-        warm.start(source=source, threads=threads, memory_limit=memory_limit)
+        warm.start(**warm.for_files(source, threads, memory_limit))
     from ducktrail import scan as scanning
     from ducktrail.report.formats import FORMATS, render_table
     from ducktrail.report.progress import ProgressLine

@@ -155,7 +155,7 @@ def scan(
     files = list(found.files)
     if not files:
         return report
-    settings = {"source": source, "threads": threads, "memory_limit": memory_limit}
+    settings = warm.for_files(source, threads, memory_limit)
     with warm.take(**settings) or DuckDBEngine(**settings) as engine:
         return _scan_files(engine, rules, files, report, since, until, keep_going, progress)
 

@@ -336,7 +336,7 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
         raise InputError("not a regular file, as a database is one", path=path)
     if not os.path.isfile(path):
         raise InputError("no such database file (create it with `ducktrail ingest`)", path=path)
-    settings = {"threads": threads, "memory_limit": memory_limit, "database": path}
+    settings = warm.for_database(path, threads, memory_limit)
     engine = warm.take(**settings) or DuckDBEngine(**settings)
     try:
         (catalog,) = engine.con.execute("SELECT current_database()").fetchone()

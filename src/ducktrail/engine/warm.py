@@ -30,6 +30,17 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ducktrail.engine.duckdb_scan import DuckDBEngine
 
+
+def for_files(source: str, threads: int | None, memory_limit: str | None) -> dict[str, Any]:
+    """The settings of a scan's engine over files, for start(), take() and DuckDBEngine."""
+    return {"source": source, "threads": threads, "memory_limit": memory_limit}
+
+
+def for_database(database: str, threads: int | None, memory_limit: str | None) -> dict[str, Any]:
+    """The settings of a scan's engine over an ingested database."""
+    return {"threads": threads, "memory_limit": memory_limit, "database": database}
+
+
 _connecting: tuple[threading.Thread, list[Any]] | None = None
 _making: tuple[dict[str, Any], threading.Thread, list[DuckDBEngine]] | None = None
 
@@ -61,12 +72,14 @@ def start(**settings: Any) -> None:
     database = settings.get("database")
     if database is not None and not os.path.isfile(database):
         return  # opening a FIFO or a device could block: the caller's checks refuse it first
+    # Imported here, not on the thread: two threads importing modules that import each other
+    # can deadlock.
+    from ducktrail.engine.duckdb_scan import DuckDBEngine
+
     connecting, _connecting = _connecting, None
     made: list[DuckDBEngine] = []
 
     def make() -> None:
-        from ducktrail.engine.duckdb_scan import DuckDBEngine
-
         connection = None
         if connecting is not None:
             connecting[0].join()
