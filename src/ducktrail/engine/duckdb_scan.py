@@ -149,12 +149,10 @@ class DuckDBEngine:
         if threads is not None:
             settings["threads"] = threads
         if memory_limit is not None:
-            if memory_limit.strip().startswith("-"):  # DuckDB takes it for "no limit"
-                if connection is not None:
-                    connection.close()
-                raise UsageError(f"DuckDB rejected the settings: a memory limit cannot be negative ({memory_limit})")
             settings["memory_limit"] = memory_limit
         try:
+            if memory_limit is not None and memory_limit.strip().startswith("-"):  # DuckDB: "no limit"
+                raise UsageError(f"DuckDB rejected the settings: a memory limit cannot be negative ({memory_limit})")
             if connection is None:
                 self.con = duckdb.connect(":memory:", config=CONNECTION_CONFIG | settings)
             else:

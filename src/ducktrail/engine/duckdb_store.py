@@ -294,7 +294,8 @@ def _empty_file_mode(path: str) -> int | None:
 
 def held_by_another_process(path: str) -> bool:
     """Whether another process holds a lock on the file, as DuckDB does on a database it has open
-    (POSIX record locks; where there are none, False).
+    (POSIX record locks; where there are none, False). Only for a file this process has closed:
+    closing any descriptor of a file drops every lock the process holds on it.
 
     >>> import tempfile
     >>> with tempfile.NamedTemporaryFile() as unheld:
