@@ -73,14 +73,17 @@ def not_cloudtrail(path: str, source: str = "cloudtrail") -> InputError:
         message = f"not Elastic CloudTrail documents: no record has any of {keys}"
     else:
         message = f"not CloudTrail JSON: no record has any of {', '.join(locate.EVENT_KEYS)}"
-    found = locate.first_record(path, lambda record: locate.source_of(record) not in (None, source))
-    if found is not None:
+    # One read of the file for both: it may be tens of megabytes.
+    other_source, unrecognized = locate.first_records(
+        path, lambda record: locate.source_of(record) not in (None, source), _not_an_event
+    )
+    if other_source is not None:
         message += (
             "; they are CloudTrail's own events: leave out --source ecs"
             if source == "ecs"
             else "; they are Elastic documents: add --source ecs"
         )
-    return InputError(message, path=path, record=first_unrecognized(path))
+    return InputError(message, path=path, record=unrecognized)
 
 
 def is_not_cloudtrail(count: FileCount | None) -> bool:
@@ -88,7 +91,11 @@ def is_not_cloudtrail(count: FileCount | None) -> bool:
 
 
 def first_unrecognized(path: str) -> int | None:
-    return locate.first_record(path, lambda r: not locate.is_event(r))
+    return locate.first_record(path, _not_an_event)
+
+
+def _not_an_event(record: object) -> bool:
+    return not locate.is_event(record)
 
 
 def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all: bool) -> list[InputError]:

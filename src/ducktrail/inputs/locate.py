@@ -203,13 +203,23 @@ def _parses(line: str) -> bool:
 
 def first_record(path: str, predicate: Callable[[Any], bool], *, duplicates: bool = False) -> int | None:
     """Number of the first record matching `predicate`, or None (also when unreadable here)."""
+    return first_records(path, predicate, duplicates=duplicates)[0]
+
+
+def first_records(path: str, *predicates: Callable[[Any], bool], duplicates: bool = False) -> list[int | None]:
+    """For each predicate, the number of the first record matching it, or None (also when the
+    file cannot be read here that far), from one read of the file."""
+    found: list[int | None] = [None] * len(predicates)
     try:
         for number, record in records(path, duplicates=duplicates):
-            if predicate(record):
-                return number
+            for index, predicate in enumerate(predicates):
+                if found[index] is None and predicate(record):
+                    found[index] = number
+            if None not in found:
+                break
     except (OSError, EOFError, UnicodeDecodeError, zlib.error, InvalidJSON, RecursionError):
-        return None
-    return None
+        pass
+    return found
 
 
 def json_syntax_error(path: str) -> InvalidJSON | None:
