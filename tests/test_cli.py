@@ -162,6 +162,21 @@ def test_since_and_until_bound_the_events():
     assert [a["caller_account"] for a in json.loads(result.stdout)] == ["777788889999"]
 
 
+def test_a_window_warns_of_the_events_it_left_out_for_want_of_a_time(tmp_path):
+    events = [invoke(time="yesterday", event_id="u1"), invoke(time="", event_id="u2"), invoke(event_id="t1")]
+    path = write_trail_file(tmp_path / "a.json", events)
+    result = run("scan", str(path), "-f", "json", "--since", "2026-11-01")
+    assert result.exit_code == 0, result.output
+    assert [a["invocation_count"] for a in json.loads(result.stdout)] == [1], result.output
+    assert (
+        f"ducktrail: warning: --since/--until left out 2 events in 1 file that have no readable eventTime"
+        f" (first: {path}); scan without --since/--until to include them"
+    ) in result.stderr, result.stderr
+    assert ", 2 events without a readable eventTime left out by the window, 1 alert" in result.stderr, result.stderr
+    without_window = run("scan", str(path), "-f", "json")
+    assert "eventTime" not in without_window.stderr, without_window.stderr
+
+
 def test_missing_path_exits_3_naming_it(tmp_path):
     missing = tmp_path / "nope"
     result = run("scan", str(missing))

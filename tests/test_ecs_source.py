@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,16 @@ def test_ecs_export_of_the_sample_tree_raises_the_same_alerts(tmp_path):
     ecs = scan_paths(exported, source="ecs")
     assert rule_columns(ecs.alerts) == rule_columns(raw.alerts)
     assert ecs.events_read == raw.events_read
+
+
+def test_a_window_counts_the_exported_events_it_leaves_out_for_want_of_a_time(tmp_path):
+    untimed = [invoke(event_id="u1", time="yesterday"), invoke(event_id="u2")]
+    del untimed[1]["eventTime"]
+    events = [invoke(event_id="t1"), *untimed, invoke(event_id="t2")]
+    exported = write_ndjson(tmp_path / "export.ndjson", [*export(events), {"message": "not a document"}])
+    report = scan_paths(exported, source="ecs", since=datetime(2000, 1, 1))
+    assert report.untimed_events == {str(exported): 2}
+    assert [a["invocation_count"] for a in report.alerts] == [2]
 
 
 def test_only_the_rendered_string_still_finds_the_function_account(tmp_path):

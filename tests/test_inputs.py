@@ -657,6 +657,73 @@ def test_window_with_no_events_gives_no_alerts(tmp_path):
     assert window_alerts(tmp_path, since=datetime(2026, 11, 2), until=datetime(2026, 11, 3)) == []
 
 
+def untimed_inputs(folder: Path) -> tuple[list[Path], dict[str, int]]:
+    """Files whose events partly have no readable eventTime, and how many such events each holds:
+    neither an event timed outside the window nor a record that is not an event counts."""
+    unreadable = invoke(caller("untimed"), time="yesterday", event_id="u1")
+    missing = invoke(caller("untimed"), event_id="u2")
+    del missing["eventTime"]
+    inside = invoke(caller("timed"), time="2026-11-01T01:30:00Z", event_id="t1")
+    outside = invoke(caller("timed"), time="2030-01-01T00:00:00Z", event_id="t2")
+    files = [
+        write_trail_file(folder / "mixed.json", [unreadable, inside, missing, outside, {"foo": 1}]),
+        write_trail_file(folder / "timed.json.gz", [inside, outside]),
+        write_ndjson(folder / "export.ndjson", [inside, unreadable]),
+    ]
+    return files, {str(files[0]): 2, str(files[2]): 1}
+
+
+def refuse_logging(monkeypatch) -> None:
+    """Act as a DuckDB that cannot log to memory, so that the counts come from SQL."""
+    import duckdb
+
+    from ducktrail.engine import read_counter
+
+    def refuse(con):
+        raise duckdb.CatalogException("Table Function with name enable_logging does not exist!")
+
+    monkeypatch.setattr(read_counter, "count_reads", refuse)
+
+
+@pytest.mark.parametrize("counted_by", ["hook_split_read", "hook_one_thread", "group_by"])
+def test_a_window_counts_the_events_it_leaves_out_for_want_of_a_time(tmp_path, monkeypatch, counted_by):
+    files, expected = untimed_inputs(tmp_path)
+    if counted_by == "group_by":
+        refuse_logging(monkeypatch)
+
+    threads = 1 if counted_by == "hook_one_thread" else 2
+    report = scan_paths(*files, since=datetime(2026, 11, 1), until=datetime(2027, 1, 1), threads=threads)
+
+    assert report.untimed_events == expected
+    assert [(a["user_identity_arn"], a["invocation_count"]) for a in report.alerts] == [(caller("timed"), 3)]
+
+
+def test_without_a_window_events_without_a_time_are_scanned_and_not_counted(tmp_path):
+    files, _ = untimed_inputs(tmp_path)
+
+    report = scan_paths(*files)
+
+    assert report.untimed_events == {}
+    assert sorted((a["user_identity_arn"], a["invocation_count"]) for a in report.alerts) == [
+        (caller("timed"), 5),
+        (caller("untimed"), 3),
+    ]
+
+
+def test_a_window_over_a_database_counts_its_events_without_a_time(tmp_path):
+    from ducktrail.ingest import ingest
+    from ducktrail.scan import scan_database
+    from tests.support import pack
+
+    files, expected = untimed_inputs(tmp_path)
+    database = str(tmp_path / "trail.duckdb")
+    ingest([str(path) for path in files], database)
+
+    report = scan_database(database, pack(), until=datetime(2027, 1, 1))
+
+    assert report.untimed_events == expected
+
+
 # The same instants as TIMES, as tools that re-export events write them.
 OTHER_FORMS_OF_TIMES = [
     "2026-11-01T01:59:59.999+01:00",

@@ -46,7 +46,7 @@ def test_scan_progress_shows_files_events_and_rate_until_stopped():
     line = ProgressLine(enabled=True, stream=terminal)
     con = duckdb.connect()
     counter = count_reads(con)
-    con.execute("SELECT ducktrail_value_read(f, 5000, 0) FROM (VALUES ('a.json.gz'), ('b.json.gz')) AS v(f)")
+    con.execute("SELECT ducktrail_value_read(f, 5000, 0, 0) FROM (VALUES ('a.json.gz'), ('b.json.gz')) AS v(f)")
     stop = line.watch(counter.snapshot, total_files=10)
     shown_until(terminal, "scan:")
     stop()

@@ -59,6 +59,8 @@ class ScanReport:
     skipped_files: list[SkippedFile] = field(default_factory=list)
     unreadable: list[InputError] = field(default_factory=list)
     skipped_records: list[SkippedRecords] = field(default_factory=list)
+    # Per file, the events --since/--until left out because they have no readable eventTime.
+    untimed_events: dict[str, int] = field(default_factory=dict)
     # The ingested database scanned (`scan --db`), rather than files.
     database: str | None = None
 
@@ -125,6 +127,7 @@ def scan_database(
             raise  # not the database's fault: the engine's exit reports it
         except engine.error_types as exc:
             raise InputError(f"cannot read the database: {first_line(exc)}", path=database) from None
+    report.untimed_events = {path: count.untimed for path, count in sorted(result.counts.items()) if count.untimed}
     _add_alerts(report, rules, result)
     return report
 
@@ -220,6 +223,8 @@ def _account(report: ScanReport, files: list[str], counts: dict[str, FileCount],
         report.events_read += count.records - count.unrecognized
         if count.unrecognized:
             report.skipped_records.append(SkippedRecords(path, count.unrecognized, first_unrecognized(path)))
+        if count.untimed:
+            report.untimed_events[path] = count.untimed
 
 
 def _metadata(chosen: SelectedRule) -> dict[str, Any]:

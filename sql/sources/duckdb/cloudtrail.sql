@@ -86,12 +86,18 @@ CREATE OR REPLACE MACRO ducktrail_ip_address(value) AS
         WHEN contains(value, ':') AND regexp_full_match(value, '(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){6}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|::(?:(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{1,4})?|::(?:[0-9A-Fa-f]{1,4}:){0,5}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})?|[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,4}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,4}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){1}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,3}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,3}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){2}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,2}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,2}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){3}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,1}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:(?:[0-9A-Fa-f]{1,4}:){0,1}[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){4}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:){0,0}(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:[.](?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}|(?:[0-9A-Fa-f]{1,4}:){5}[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4})?|(?:[0-9A-Fa-f]{1,4}:){6}[0-9A-Fa-f]{1,4}::)(?:%[^%]+)?') THEN value
     END;
 
+-- A record that is not a CloudTrail event: none of eventVersion, eventSource, eventName, eventID.
+CREATE OR REPLACE MACRO ducktrail_not_event(record) AS
+    ducktrail_present(record.eventVersion) IS NULL AND ducktrail_present(record.eventSource) IS NULL
+    AND ducktrail_present(record.eventName) IS NULL AND ducktrail_present(record.eventID) IS NULL;
+
 -- Called once per top-level JSON value read (a whole {"Records": [...]} file, or one NDJSON line)
--- with how many records it holds and how many of those are not CloudTrail events (none of
--- eventVersion, eventSource, eventName, eventID). Here it does nothing, and the optimizer drops
--- it with its arguments; `ducktrail scan` redefines it to count what each file held while the
--- rules read the files (src/ducktrail/engine/read_counter.py).
-CREATE OR REPLACE MACRO ducktrail_value_read(source_file, records, unrecognized) AS true;
+-- with how many records it holds, how many of those are not CloudTrail events, and how many
+-- events have no readable eventTime (which a time window leaves out). Here it does nothing, and
+-- the optimizer drops it with its arguments; `ducktrail scan` redefines it to count what each
+-- file held while the rules read the files (src/ducktrail/engine/read_counter.py), and takes the
+-- last count, which parses every event's time, only when it scans a time window.
+CREATE OR REPLACE MACRO ducktrail_value_read(source_file, records, unrecognized, untimed) AS true;
 
 -- eventTime as a UTC TIMESTAMP. CloudTrail writes 2026-11-01T10:00:00Z, with or without a fraction
 -- of a second, and that form is tried first. Events re-exported by other tools may carry an
@@ -151,9 +157,8 @@ records AS (
     WHERE ducktrail_value_read(
         source_file,
         len(value_records),
-        len(list_filter(value_records, lambda e: ducktrail_present(e.eventVersion) IS NULL
-            AND ducktrail_present(e.eventSource) IS NULL AND ducktrail_present(e.eventName) IS NULL
-            AND ducktrail_present(e.eventID) IS NULL))
+        len(list_filter(value_records, lambda e: ducktrail_not_event(e))),
+        len(list_filter(value_records, lambda e: NOT ducktrail_not_event(e) AND ducktrail_event_time(e.eventTime) IS NULL))
     )
 ),
 resource_lists AS (

@@ -65,10 +65,19 @@ CREATE OR REPLACE TYPE ecs_json_value AS STRUCT(
 CREATE OR REPLACE MACRO ducktrail_present(value) AS
     CASE WHEN value IN ('', '-', 'none') THEN NULL ELSE value END;
 
--- Called once per document read, as in the CloudTrail adapter, with 1 record, unrecognized when
--- it has none of the fields that mark an event. A no-op here; `ducktrail scan` redefines it to
--- count what each file held while the rules read the files.
-CREATE OR REPLACE MACRO ducktrail_value_read(source_file, records, unrecognized) AS true;
+-- A document that is not a CloudTrail event: none of the fields that mark one.
+CREATE OR REPLACE MACRO ducktrail_not_event(document) AS
+    ducktrail_present(document.aws.cloudtrail.event_version) IS NULL AND ducktrail_present(document.event.provider) IS NULL
+    AND ducktrail_present(document.event.action) IS NULL AND ducktrail_present(document.event.id) IS NULL;
+
+-- The event's time: @timestamp, as Elastic writes it (UTC, with or without a fraction).
+CREATE OR REPLACE MACRO ducktrail_event_time(value) AS
+    try_strptime(value, ['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ']);
+
+-- Called once per document read, as in the CloudTrail adapter, with 1 record, 1 if it is not an
+-- event, and 1 if it is an event with no readable time. A no-op here; `ducktrail scan`
+-- redefines it to count what each file held while the rules read the files.
+CREATE OR REPLACE MACRO ducktrail_value_read(source_file, records, unrecognized, untimed) AS true;
 
 CREATE OR REPLACE VIEW cloudtrail_events AS
 WITH documents AS (
@@ -90,10 +99,9 @@ WITH documents AS (
     WHERE ducktrail_value_read(
         source_file,
         1,
-        CASE WHEN ducktrail_present(value_documents[1].aws.cloudtrail.event_version) IS NULL
-            AND ducktrail_present(value_documents[1].event.provider) IS NULL
-            AND ducktrail_present(value_documents[1].event.action) IS NULL
-            AND ducktrail_present(value_documents[1].event.id) IS NULL THEN 1 ELSE 0 END
+        CASE WHEN ducktrail_not_event(value_documents[1]) THEN 1 ELSE 0 END,
+        CASE WHEN NOT ducktrail_not_event(value_documents[1])
+            AND ducktrail_event_time(value_documents[1]."@timestamp") IS NULL THEN 1 ELSE 0 END
     )
 ),
 fields AS (
@@ -106,7 +114,7 @@ fields AS (
 )
 SELECT
     source_file,
-    try_strptime(d."@timestamp", ['%Y-%m-%dT%H:%M:%S.%fZ', '%Y-%m-%dT%H:%M:%SZ']) AS event_time,
+    ducktrail_event_time(d."@timestamp") AS event_time,
     ducktrail_present(ct.event_version) AS event_version,
     ducktrail_present(d.event.provider) AS event_source,
     ducktrail_present(d.event.action) AS event_name,

@@ -17,7 +17,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -346,14 +346,6 @@ class DuckDBEngine:
         """
         columns = {rule.key: self._columns(rule) for rule in rules}
         hooked = per_file_counts and self._reads is not None
-        parts = []
-        if per_file_counts and not hooked:
-            parts.append(
-                "SELECT NULL AS rule_key, 0 AS ordinal, to_json(file_count) AS payload FROM ("
-                " SELECT source_file AS path, count(*) AS records,"
-                f" count(*) FILTER (WHERE {UNRECOGNIZED}) AS unrecognized"
-                " FROM ducktrail_scanned GROUP BY source_file) AS file_count"
-            )
         # Only bounds that were given: an always-true test of NULL parameters would still
         # shape every event's time (try_strptime), about 3% of a scan.
         params: dict[str, Any] = {}
@@ -364,6 +356,23 @@ class DuckDBEngine:
         if until is not None:
             params["until"] = until
             window.append("event_time < $until::TIMESTAMP")
+        # A window leaves out the events without a readable time, so it counts them, per file.
+        untimed = f"count(*) FILTER (WHERE event_time IS NULL AND NOT ({UNRECOGNIZED}))" if window else "0"
+        parts = []
+        if per_file_counts and not hooked:
+            parts.append(
+                "SELECT NULL AS rule_key, 0 AS ordinal, to_json(file_count) AS payload FROM ("
+                " SELECT source_file AS path, count(*) AS records,"
+                f" count(*) FILTER (WHERE {UNRECOGNIZED}) AS unrecognized, {untimed} AS untimed"
+                " FROM ducktrail_scanned GROUP BY source_file) AS file_count"
+            )
+        elif window and not per_file_counts:
+            # An ingested table holds events only; the files' other counts are the store's.
+            parts.append(
+                "SELECT NULL AS rule_key, 0 AS ordinal, to_json(file_count) AS payload FROM ("
+                " SELECT source_file AS path, 0 AS records, 0 AS unrecognized, count(*) AS untimed"
+                " FROM ducktrail_scanned WHERE event_time IS NULL GROUP BY source_file) AS file_count"
+            )
         for index, rule in enumerate(rules):
             params[f"rule_{index}"] = rule.key
             parts.append(
@@ -376,6 +385,7 @@ class DuckDBEngine:
             self._read_only_fields_for(read)
         if hooked:
             self._reads.reset()  # type: ignore[union-attr]
+            self._reads.count_untimed(bool(window))  # type: ignore[union-attr]
         shares = self._shares(rules, read) if hooked and relation == "cloudtrail_events" else None
         with shares if shares is not None else contextlib.nullcontext(relation) as scanned:
             if not per_file_counts:
@@ -399,7 +409,7 @@ class DuckDBEngine:
                 alerts[rule_key].append((ordinal, payload))
         counts = self._by_given_path(
             {
-                value["path"]: FileCount(value["path"], value["records"], value["unrecognized"])
+                value["path"]: FileCount(value["path"], value["records"], value["unrecognized"], value["untimed"])
                 for value in parse_objects(file_counts)
             }
         )
@@ -432,7 +442,7 @@ class DuckDBEngine:
         given = {}
         for name, count in counts.items():
             path = self._given_paths.get(name, name)
-            given[path] = FileCount(path, count.records, count.unrecognized)
+            given[path] = replace(count, path=path)
         return given
 
     def _shares(self, rules: list[RuleQuery], columns: frozenset[str] | None) -> Any:

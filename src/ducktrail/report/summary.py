@@ -32,6 +32,9 @@ def summary_line(report: ScanReport) -> str:
     records = sum(s.count for s in report.skipped_records)
     if records:
         parts.append(f"{plural(records, 'record')} skipped (not CloudTrail events)")
+    untimed = sum(report.untimed_events.values())
+    if untimed:
+        parts.append(f"{plural(untimed, 'event')} without a readable eventTime left out by the window")
     parts.append(f"{plural(len(report.alert_json), 'alert')} from {_rules_run(report.rules)}")
     return "ducktrail: " + ", ".join(parts)
 
@@ -116,6 +119,14 @@ def warnings(report: ScanReport | IngestReport) -> list[str]:
             f"ducktrail: warning: {plural(len(moved), 'new file')} {'has' if len(moved) == 1 else 'have'} the name and"
             f" size of a file stored from another path (first: {new}, stored as {old}); if the tree moved, its"
             " events are now stored twice: delete the old path's rows from both tables (see README)"
+        )
+    untimed = getattr(report, "untimed_events", {})
+    if untimed:
+        events, (first, *_) = sum(untimed.values()), untimed
+        lines.append(
+            f"ducktrail: warning: --since/--until left out {plural(events, 'event')} in {plural(len(untimed), 'file')}"
+            f" that {'has' if events == 1 else 'have'} no readable eventTime (first: {first});"
+            " scan without --since/--until to include them"
         )
     for chosen in getattr(report, "rules", []):
         if not chosen.released:
