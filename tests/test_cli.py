@@ -15,7 +15,17 @@ import pytest
 from typer.testing import CliRunner
 
 from ducktrail.cli import app
-from tests.support import ALERT_KEYS, FIXTURES, REPO, RULE_ID, invoke, newest_sql, newest_version, write_trail_file
+from tests.support import (
+    ALERT_KEYS,
+    FIXTURES,
+    REPO,
+    RULE_ID,
+    invoke,
+    newest_sql,
+    newest_version,
+    write_ndjson,
+    write_trail_file,
+)
 
 SAMPLE = str(FIXTURES / "AWSLogs")
 EXPECTED = json.loads((FIXTURES / "AWSLogs.expected.json").read_text())["alerts"]
@@ -624,13 +634,18 @@ def test_stopping_at_an_unreadable_file_says_what_was_kept_and_how_to_go_on(tmp_
     "args",
     [
         pytest.param(["one.json"], id="a_single_file"),
-        pytest.param(["in", "--source", "ecs"], id="files_of_the_other_source"),
+        pytest.param(["in", "--source", "ecs"], id="cloudtrail_files_read_as_elastic_documents"),
+        pytest.param(["exports"], id="elastic_documents_read_as_cloudtrail_files"),
     ],
 )
 def test_keep_going_is_not_offered_where_it_cannot_help(tmp_path, monkeypatch, args):
+    from tests.test_ecs_source import export
+
     monkeypatch.chdir(tmp_path)
     write_trail_file(tmp_path / "in" / "a.json", [invoke()])
     write_trail_file(tmp_path / "in" / "b.json", [invoke()])
+    for name in ("a.ndjson", "b.ndjson"):
+        write_ndjson(tmp_path / "exports" / name, export([invoke()]))
     (tmp_path / "one.json").write_text("garbage")
     result = run("scan", *args)
     assert result.exit_code == 3, result.output

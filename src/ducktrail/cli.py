@@ -10,7 +10,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from ducktrail.errors import DucktrailError, ExitCode, InputError, UsageError
+from ducktrail.errors import DucktrailError, ExitCode, InputError, UsageError, WrongSourceError
 from ducktrail.report.formats import TABLE_ROWS, printable
 
 EXIT_CODES = """Exit codes: 0 clean run (alerts or not); 1 alerts found and --fail-on-alerts given;
@@ -68,9 +68,9 @@ KEEP_GOING_HINT = "--keep-going skips unreadable files, {verb} the rest and list
 
 def keep_going_helps(paths: list[str] | None, error: InputError) -> bool:
     """Whether --keep-going could read more than the file the error stopped at: not for a
-    single file, nor when the files are the other --source's (the error says so)."""
+    single file, nor when the files are the other --source's."""
     single_file = len(paths or []) == 1 and os.path.isfile((paths or [""])[0])
-    return not single_file and "--source ecs" not in str(error)
+    return not single_file and not isinstance(error, WrongSourceError)
 
 
 def say(line: str) -> None:

@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineError, FileCount, first_line
 from ducktrail.engine.literal_paths import reported
-from ducktrail.errors import InputError
+from ducktrail.errors import InputError, WrongSourceError
 from ducktrail.inputs import locate
 
 Result = TypeVar("Result")
@@ -83,6 +83,7 @@ def not_cloudtrail(path: str, source: str = "cloudtrail") -> InputError:
             if source == "ecs"
             else "; they are Elastic documents: add --source ecs"
         )
+        return WrongSourceError(message, path=path, record=unrecognized)
     return InputError(message, path=path, record=unrecognized)
 
 

@@ -56,6 +56,11 @@ class InputError(DucktrailError):
     exit_code = ExitCode.INPUT
 
 
+class WrongSourceError(InputError):
+    """Input that is the other --source's events: the rest of the files most likely are too, so
+    skipping this one (--keep-going) would not help; naming the right source does."""
+
+
 class RulePackError(DucktrailError):
     exit_code = ExitCode.RULE_PACK
 

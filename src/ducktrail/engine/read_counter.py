@@ -3,11 +3,11 @@
 The source adapters call the macro `ducktrail_value_read(source_file, records, unrecognized,
 untimed)` once per top-level JSON value they read (a whole {"Records": [...]} file, or one line
 of an NDJSON file), with how many records it holds, how many of those are not CloudTrail events,
-and how many events have no readable time. The adapters define it as a no-op; `count_reads` redefines it to write an entry to DuckDB's own
-in-memory log (`write_log`), which any connection to the database can query while the read goes
-on. So the rules' own read of the files yields the per-file counts: no second pass, no
-materialised copy of the events, and no call from DuckDB's threads into Python (whose
-functions would need numpy, about 50 ms to import on every scan).
+and how many events have no readable time. The adapters define it as a no-op; `count_reads`
+redefines it to write an entry to DuckDB's own in-memory log (`write_log`), which any connection
+to the database can query while the read goes on. So the rules' own read of the files yields the
+per-file counts: no second pass, no materialised copy of the events, and no call from DuckDB's
+threads into Python (whose functions would need numpy, about 50 ms to import on every scan).
 """
 
 from __future__ import annotations
