@@ -179,8 +179,8 @@ def test_a_window_warns_of_the_events_it_left_out_for_want_of_a_time(tmp_path):
     assert result.exit_code == 0, result.output
     assert [a["invocation_count"] for a in json.loads(result.stdout)] == [1], result.output
     assert (
-        f"ducktrail: warning: --since/--until left out 2 events in 1 file that have no readable eventTime"
-        f" (first: {path}); scan without --since/--until to include them"
+        "ducktrail: warning: --since/--until left out 2 events that have no readable eventTime"
+        f" (in 1 file; first: {path}); scan without --since/--until to include them"
     ) in result.stderr, result.stderr
     assert ", 2 events without a readable eventTime left out by the window, 1 alert" in result.stderr, result.stderr
     without_window = run("scan", str(path), "-f", "json")

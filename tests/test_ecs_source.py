@@ -12,6 +12,7 @@ import pytest
 
 from ducktrail.errors import InputError
 from ducktrail.ingest import ingest
+from ducktrail.report.summary import summary_line
 from tests import elastic_oracle
 from tests.support import FIXTURES, invoke, rule_columns, scan_paths, write_ndjson, write_trail_file
 
@@ -73,6 +74,7 @@ def test_a_window_counts_the_exported_events_it_leaves_out_for_want_of_a_time(tm
     exported = write_ndjson(tmp_path / "export.ndjson", [*export(events), {"message": "not a document"}])
     report = scan_paths(exported, source="ecs", since=datetime(2000, 1, 1))
     assert report.untimed_events == {str(exported): 2}
+    assert "2 events without a readable @timestamp left out by the window" in summary_line(report)
     assert [a["invocation_count"] for a in report.alerts] == [2]
 
 

@@ -722,6 +722,25 @@ def test_a_window_over_a_database_counts_its_events_without_a_time(tmp_path):
     report = scan_database(database, pack(), until=datetime(2027, 1, 1))
 
     assert report.untimed_events == expected
+    assert report.time_field == "event_time"
+
+
+def test_a_window_over_a_database_counts_rows_an_analyst_stored_without_a_file(tmp_path):
+    import duckdb
+
+    from ducktrail.ingest import ingest
+    from ducktrail.scan import NO_SOURCE_FILE, scan_database
+    from tests.support import pack
+
+    files, expected = untimed_inputs(tmp_path)
+    database = str(tmp_path / "trail.duckdb")
+    ingest([str(path) for path in files], database)
+    with duckdb.connect(database) as con:
+        con.execute("INSERT INTO cloudtrail_events (source_file, event_name) VALUES (NULL, 'Invoke')")
+
+    report = scan_database(database, pack(), since=datetime(2026, 1, 1))
+
+    assert report.untimed_events == {**expected, NO_SOURCE_FILE: 1}
 
 
 # The same instants as TIMES, as tools that re-export events write them.

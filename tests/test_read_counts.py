@@ -21,6 +21,7 @@ from tests.support import invoke, write_ndjson, write_trail_file
 from tests.test_ecs_source import export
 
 COUNT_RULE = RuleQuery("count", "SELECT count(*) AS n FROM cloudtrail_events")
+ALL_IDS = "SELECT event_id FROM cloudtrail_events"
 NOT_EVENTS = [{"message": "export started"}, {"eventName": "", "note": "placeholder only"}, {"Records": None}]
 
 
@@ -44,9 +45,9 @@ def mixed_inputs(folder: Path) -> dict[str, FileCount]:
 
 
 def counts_of(
-    files: list[str], rules: list[RuleQuery], *, hooked: bool, source: str = "cloudtrail"
+    files: list[str], rules: list[RuleQuery], *, hooked: bool, source: str = "cloudtrail", threads: int | None = None
 ) -> dict[str, FileCount]:
-    with DuckDBEngine(source=source) as engine:
+    with DuckDBEngine(source=source, threads=threads) as engine:
         engine.use_files(files)
         if hooked:
             assert engine.count_reads() is not None, "this DuckDB cannot log"
@@ -87,12 +88,35 @@ def test_the_hook_and_the_group_by_count_alike(tmp_path):
         [RuleQuery("one_event", "SELECT count(*) AS n FROM cloudtrail_events WHERE event_id = 'e-1'")],
         [RuleQuery("in_one_file", "SELECT count(*) FROM cloudtrail_events WHERE source_file LIKE '%plain%'")],
         [COUNT_RULE, RuleQuery("second", "SELECT count(DISTINCT event_id) AS n FROM cloudtrail_events")],
+        [
+            RuleQuery(
+                "self_join", "SELECT count(*) AS n FROM cloudtrail_events a JOIN cloudtrail_events b USING (event_id)"
+            )
+        ],
+        [RuleQuery("in_itself", f"SELECT count(*) AS n FROM cloudtrail_events WHERE event_id IN ({ALL_IDS})")],
+        [
+            RuleQuery(
+                "cte_twice",
+                "WITH e AS (FROM cloudtrail_events) SELECT (FROM e SELECT count(*)) + (FROM e SELECT count(event_id))",
+            )
+        ],
     ],
-    ids=["limit", "sample", "proved_empty", "filters_events", "filters_files", "two_rules"],
+    ids=[
+        "limit",
+        "sample",
+        "proved_empty",
+        "filters_events",
+        "filters_files",
+        "two_rules",
+        "self_join",
+        "in_itself",
+        "cte_named_twice",
+    ],
 )
-def test_counts_stay_exact_whatever_the_rules_read(tmp_path, rules):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_counts_stay_exact_whatever_the_rules_read(tmp_path, rules, threads):
     expected = mixed_inputs(tmp_path)
-    assert counts_of(list(expected), rules, hooked=True) == expected
+    assert counts_of(list(expected), rules, hooked=True, threads=threads) == expected
 
 
 @pytest.mark.parametrize(

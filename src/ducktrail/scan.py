@@ -40,6 +40,10 @@ class SelectedRule:
         return RuleQuery(self.key, chosen.sql, str(chosen.path))
 
 
+# Where a database's rows without a source_file are counted.
+NO_SOURCE_FILE = "(rows without a source_file)"
+
+
 @dataclass(frozen=True)
 class SkippedRecords:
     path: str
@@ -59,8 +63,10 @@ class ScanReport:
     skipped_files: list[SkippedFile] = field(default_factory=list)
     unreadable: list[InputError] = field(default_factory=list)
     skipped_records: list[SkippedRecords] = field(default_factory=list)
-    # Per file, the events --since/--until left out because they have no readable eventTime.
+    # Per file, the events --since/--until left out because they have no readable time, and the
+    # field that time is read from.
     untimed_events: dict[str, int] = field(default_factory=dict)
+    time_field: str = "eventTime"
     # The ingested database scanned (`scan --db`), rather than files.
     database: str | None = None
 
@@ -127,7 +133,10 @@ def scan_database(
             raise  # not the database's fault: the engine's exit reports it
         except engine.error_types as exc:
             raise InputError(f"cannot read the database: {first_line(exc)}", path=database) from None
-    report.untimed_events = {path: count.untimed for path, count in sorted(result.counts.items()) if count.untimed}
+    # Rows an analyst stored without a source_file are counted too, under a name of their own.
+    untimed = {path or NO_SOURCE_FILE: count.untimed for path, count in result.counts.items() if count.untimed}
+    report.untimed_events = dict(sorted(untimed.items()))
+    report.time_field = "event_time"
     _add_alerts(report, rules, result)
     return report
 
@@ -155,6 +164,8 @@ def scan(
     refuse_misshapen_drafts(rules)
     found = discover(paths, keep_going=keep_going)
     report = ScanReport(rules=rules, skipped_files=list(found.skipped), unreadable=list(found.unreadable))
+    if source == "ecs":
+        report.time_field = "@timestamp"
     files = list(found.files)
     if not files:
         return report

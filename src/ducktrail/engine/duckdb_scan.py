@@ -339,8 +339,9 @@ class DuckDBEngine:
         """Every rule, and the per-file counts, from one read of `relation`.
 
         Over files, with count_reads() on, the adapter's read hook counts what each file holds
-        while the rules read it, and the view is materialised only when several rules share it
-        or a rule might stop reading early (LIMIT, SAMPLE) and so leave files uncounted. Without
+        while the rules read it, and the view is materialised only when several rules share it,
+        a rule might stop reading early (LIMIT, SAMPLE) and so leave files uncounted, or a rule
+        reads the relation twice (a self-join), which would count every file twice. Without
         it the counts are a GROUP BY over the view, materialised once for it and every rule.
         Over an ingested database `relation` is the stored table: no materialising or counting.
         """
@@ -390,7 +391,7 @@ class DuckDBEngine:
         with shares if shares is not None else contextlib.nullcontext(relation) as scanned:
             if not per_file_counts:
                 materialized = ""
-            elif not hooked or len(rules) > 1 or any(self._may_stop_early(rule) for rule in rules):
+            elif not hooked or len(rules) > 1 or any(not self._reads_every_file_once(rule) for rule in rules):
                 materialized = "MATERIALIZED "
             else:
                 materialized = "NOT MATERIALIZED "
@@ -503,10 +504,14 @@ class DuckDBEngine:
             self._parse_trees[sql] = tree
         return self._parse_trees[sql]
 
-    def _may_stop_early(self, rule: RuleQuery) -> bool:
-        """Whether DuckDB may stop reading before the end of the input for this rule."""
+    def _reads_every_file_once(self, rule: RuleQuery) -> bool:
+        """Whether reading the files for this rule alone reads each exactly once, as counting
+        them while it reads needs: not when DuckDB may stop before the end of the input, nor
+        when the rule reads the relation more than once (engine/relation_reads.py)."""
+        from ducktrail.engine import relation_reads
+
         tree = self._serialized(rule)
-        return any(mark in tree for mark in STOPS_EARLY)
+        return not any(mark in tree for mark in STOPS_EARLY) and relation_reads.reads(json.loads(tree)) == 1
 
     def output_columns(self, rule: RuleQuery) -> tuple[str, ...]:
         """The rule's output columns; RulePackError naming its file when it is not one query that

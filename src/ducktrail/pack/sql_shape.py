@@ -25,6 +25,8 @@ def shape_problems(sql: str) -> list[str]:
     ['holds 2 statements, not one SELECT']
     >>> shape_problems("DELETE FROM cloudtrail_events")
     ['is a Delete, not a SELECT']
+    >>> shape_problems("SELECT * FROM main.cloudtrail_events")
+    ['reads main.cloudtrail_events: name it cloudtrail_events, which every engine and --since/--until provide']
     """
     import sqlglot
     from sqlglot import exp
@@ -46,6 +48,11 @@ def shape_problems(sql: str) -> list[str]:
             problems.append(f"reads {function.lower()}(...) instead of {CANONICAL_RELATION}")
         elif table.name not in cte_names and table.name != CANONICAL_RELATION:
             problems.append(f"reads {table.sql()} instead of {CANONICAL_RELATION}")
+        elif table.name == CANONICAL_RELATION and (table.db or table.catalog):
+            # A qualified name passes by the relation the scan defines over the files it reads.
+            problems.append(
+                f"reads {table.sql()}: name it {CANONICAL_RELATION}, which every engine and --since/--until provide"
+            )
     if not any(t.name == CANONICAL_RELATION for t in query.find_all(exp.Table)):
         problems.append(f"never reads {CANONICAL_RELATION}")
     return problems

@@ -34,7 +34,7 @@ def summary_line(report: ScanReport) -> str:
         parts.append(f"{plural(records, 'record')} skipped (not CloudTrail events)")
     untimed = sum(report.untimed_events.values())
     if untimed:
-        parts.append(f"{plural(untimed, 'event')} without a readable eventTime left out by the window")
+        parts.append(f"{plural(untimed, 'event')} without a readable {report.time_field} left out by the window")
     parts.append(f"{plural(len(report.alert_json), 'alert')} from {_rules_run(report.rules)}")
     return "ducktrail: " + ", ".join(parts)
 
@@ -124,9 +124,9 @@ def warnings(report: ScanReport | IngestReport) -> list[str]:
     if untimed:
         events, (first, *_) = sum(untimed.values()), untimed
         lines.append(
-            f"ducktrail: warning: --since/--until left out {plural(events, 'event')} in {plural(len(untimed), 'file')}"
-            f" that {'has' if events == 1 else 'have'} no readable eventTime (first: {first});"
-            " scan without --since/--until to include them"
+            f"ducktrail: warning: --since/--until left out {plural(events, 'event')} that"
+            f" {'has' if events == 1 else 'have'} no readable {report.time_field} (in {plural(len(untimed), 'file')};"
+            f" first: {first}); scan without --since/--until to include them"
         )
     for chosen in getattr(report, "rules", []):
         if not chosen.released:
