@@ -238,8 +238,8 @@ def test_a_corrupt_database_is_named_for_ingest_and_scan(tree, tmp_path):
     db = tmp_path / "trail.duckdb"
     assert run("ingest", str(tree), "--db", str(db), "-q").exit_code == 0
     size = db.stat().st_size
-    with db.open("r+b") as handle:  # the second half of the blocks, where the tables' data is
-        start = 12288 + (size - 12288) // 2
+    with db.open("r+b") as handle:  # every block but the first quarter: the tables' data among them
+        start = 12288 + (size - 12288) // 4
         handle.seek(start)
         handle.write(bytes(size - start))
     for args in (["ingest", str(tree)], ["scan"]):
@@ -384,6 +384,26 @@ def test_time_bounds_apply_to_database_scans(tree, tmp_path):
     assert [a["caller_account"] for a in json.loads(from_db.stdout)] == ["777788889999"]
 
 
+def test_events_deleted_by_an_analyst_stay_deleted_and_are_not_counted(tree, tmp_path):
+    import duckdb
+
+    from ducktrail.scan import scan_database
+    from tests.support import pack
+
+    db = str(tmp_path / "trail.duckdb")
+    first = ingest([str(tree)], db)
+    with duckdb.connect(db) as con:
+        con.execute("DELETE FROM cloudtrail_events WHERE event_source <> 'lambda.amazonaws.com'")
+        (kept,) = con.execute("SELECT count(*) FROM cloudtrail_events").fetchone()
+    assert 0 < kept < first.events_total
+
+    again = ingest([str(tree)], db)
+    scanned = scan_database(db, pack())
+
+    assert (again.files_ingested, again.files_total, again.events_total) == (0, first.files_total, kept)
+    assert (scanned.files_read, scanned.events_read) == (first.files_total, kept)
+
+
 def stored_counts(db) -> tuple[int, int, int]:
     """(events stored, files listed, events the file list records)."""
     import duckdb
@@ -398,6 +418,19 @@ def stored_counts(db) -> tuple[int, int, int]:
 
 def invokes(prefix: str, count: int) -> list[dict]:
     return [invoke(event_id=f"{prefix}-{n}") for n in range(count)]
+
+
+def test_files_recompressed_in_place_are_stored_again_with_a_warning(tmp_path):
+    plain = write_trail_file(tmp_path / "logs" / "x.json", invokes("e", 4))
+    db = tmp_path / "trail.duckdb"
+    assert run("ingest", str(tmp_path / "logs"), "--db", str(db), "-q").exit_code == 0
+    subprocess.run(["gzip", str(plain)], check=True)  # x.json -> x.json.gz, as `gzip -r` does
+    result = run("ingest", str(tmp_path / "logs"), "--db", str(db))
+    assert result.exit_code == 0, result.output
+    assert (
+        f"warning: 1 new file has the name of a file stored from another path (first: {plain}.gz, stored as {plain})"
+    ) in result.stderr, result.stderr
+    assert stored_counts(db)[:2] == (8, 2)
 
 
 def test_a_file_reached_through_a_symlink_is_stored_once(tmp_path):
@@ -418,8 +451,8 @@ def test_a_moved_tree_is_stored_again_with_a_warning(tree, tmp_path):
     unreadable.write_bytes(b"x" + unreadable.read_bytes()[1:])
     result = run("ingest", str(moved), "--db", str(db), "--keep-going")
     assert result.exit_code == 3, result.output
-    assert "warning: 3 new files have the name and size of a file stored from another path" in result.stderr
-    assert "if the tree moved, its events are now stored twice" in result.stderr, result.stderr
+    assert "warning: 3 new files have the name of a file stored from another path" in result.stderr
+    assert "if files were moved or recompressed, their events are now stored twice" in result.stderr, result.stderr
     assert stored_counts(db)[:2] == (17 + 17 - 2, 7)
     # Both trees given: two copies, stored as a scan of both would count them; nothing to warn of.
     unreadable.unlink()

@@ -39,9 +39,9 @@ class IngestReport:
     skipped_records: list[SkippedRecords] = field(default_factory=list)
     files_total: int = 0
     events_total: int = 0
-    # New files that have the name and size of a stored file not among the paths given now
-    # (path as given, stored path): most likely a tree that was moved, whose events are then
-    # stored twice.
+    # New files that have the name (and size, or the name with or without .gz) of a stored file
+    # not among the paths given now (path as given, stored path): most likely a tree that was
+    # moved or recompressed, whose events are then stored twice.
     stored_elsewhere: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -158,17 +158,29 @@ def _load(
 def _stored_elsewhere(
     stored: list[str], given: dict[str, str], stamps: dict[str, FileStamp], known: dict[str, FileStamp]
 ) -> list[tuple[str, str]]:
-    """Files just stored for the first time that have the name and size of a file stored before
-    and not given now. CloudTrail names each delivery uniquely, so such a pair is one file moved
-    (or copied) elsewhere."""
-    by_name: dict[tuple[str, int], list[str]] = {}
-    for path, stamp in known.items():
-        by_name.setdefault((os.path.basename(path), stamp.size), []).append(path)
+    """Files just stored for the first time that have the name of a file stored before and not
+    given now: with its size, or with .gz added or taken away (`gzip -r`, `gunzip -r`). CloudTrail
+    names each delivery uniquely, so such a pair is one file moved, copied or recompressed.
+
+    >>> stamp = FileStamp(10, 0.0)
+    >>> known = {"/old/a.json.gz": stamp, "/old/b.json": stamp, "/old/c.json": FileStamp(99, 0.0)}
+    >>> new = {"/new/a.json.gz": stamp, "/old/b.json.gz": FileStamp(4, 0.0), "/new/c.json": stamp}
+    >>> _stored_elsewhere(list(new), {path: path for path in new}, new, known)
+    [('/new/a.json.gz', '/old/a.json.gz'), ('/old/b.json.gz', '/old/b.json')]
+    """
+    by_stem: dict[str, list[str]] = {}
+    for path in known:
+        by_stem.setdefault(os.path.basename(path).removesuffix(".gz"), []).append(path)
     pairs = []
     for real in stored:
         if real in known or os.path.abspath(given[real]) in known:
             continue  # changed, not new
-        twins = by_name.get((os.path.basename(real), stamps[real].size), [])
+        name = os.path.basename(real)
+        twins = [
+            twin
+            for twin in by_stem.get(name.removesuffix(".gz"), [])
+            if os.path.basename(twin) != name or known[twin].size == stamps[real].size
+        ]
         if twins and not any(twin in given for twin in twins):
             pairs.append((given[real], min(twins)))
     return pairs

@@ -240,7 +240,7 @@ class Store:
 
     def totals(self) -> tuple[int, int]:
         with self._own_tables():
-            return held_totals(self.engine, f"store.{FILES_TABLE}")
+            return held_totals(self.engine, "store")
 
 
 def schema_problem(engine: DuckDBEngine, catalog: str, *, made: bool = False) -> str | None:
@@ -319,9 +319,13 @@ def held_by_another_process(path: str) -> bool:
     return False
 
 
-def held_totals(engine: DuckDBEngine, files_table: str) -> tuple[int, int]:
-    """(files, events) a database holds, from its list of ingested files."""
-    files, events = engine.con.execute(f"SELECT count(*), coalesce(sum(events), 0) FROM {files_table}").fetchone()
+def held_totals(engine: DuckDBEngine, catalog: str) -> tuple[int, int]:
+    """(files, events) the database attached as `catalog` holds: the files it lists as ingested,
+    and the events its table holds now, which rows an analyst deleted no longer count in."""
+    files, events = engine.con.execute(
+        f"SELECT (SELECT count(*) FROM {catalog}.main.{FILES_TABLE}),"
+        f" (SELECT count(*) FROM {catalog}.main.{EVENTS_TABLE})"
+    ).fetchone()
     return int(files), int(events)
 
 
@@ -342,7 +346,7 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
     try:
         (catalog,) = engine.con.execute("SELECT current_database()").fetchone()
         problem = schema_problem(engine, catalog, made=True)
-        files, events = held_totals(engine, FILES_TABLE) if problem is None else (0, 0)
+        files, events = held_totals(engine, catalog) if problem is None else (0, 0)
     except BaseException as failure:
         engine.close()
         if is_interruption(failure):

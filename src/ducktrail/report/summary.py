@@ -116,9 +116,9 @@ def warnings(report: ScanReport | IngestReport) -> list[str]:
     if moved:
         new, old = moved[0]
         lines.append(
-            f"ducktrail: warning: {plural(len(moved), 'new file')} {'has' if len(moved) == 1 else 'have'} the name and"
-            f" size of a file stored from another path (first: {new}, stored as {old}); if the tree moved, its"
-            " events are now stored twice: delete the old path's rows from both tables (see README)"
+            f"ducktrail: warning: {plural(len(moved), 'new file')} {'has' if len(moved) == 1 else 'have'} the name"
+            f" of a file stored from another path (first: {new}, stored as {old}); if files were moved or"
+            " recompressed, their events are now stored twice: delete the old paths' rows from both tables (see README)"
         )
     untimed = getattr(report, "untimed_events", {})
     if untimed:
