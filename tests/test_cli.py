@@ -187,6 +187,18 @@ def test_a_window_warns_of_the_events_it_left_out_for_want_of_a_time(tmp_path):
     assert "eventTime" not in without_window.stderr, without_window.stderr
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, whose writes fail")
+@pytest.mark.parametrize("command", [["scan", SAMPLE, "-f", "json"], ["list"], ["--version"]])
+def test_output_that_cannot_be_written_exits_3_saying_so(command):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "ducktrail", *command], stdout=full, stderr=subprocess.PIPE, text=True, check=False
+        )
+    assert result.returncode == 3, result.stderr
+    assert "ducktrail: error: cannot write the output: No space left on device" in result.stderr, result.stderr
+    assert "internal error" not in result.stderr, result.stderr
+
+
 def test_missing_path_exits_3_naming_it(tmp_path):
     missing = tmp_path / "nope"
     result = run("scan", str(missing))

@@ -6,16 +6,16 @@ import os
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
-from ducktrail.errors import DucktrailError, ExitCode, InputError, UsageError, WrongSourceError
+from ducktrail.errors import DucktrailError, ExitCode, InputError, OutputError, UsageError, WrongSourceError
 from ducktrail.report.formats import TABLE_ROWS, printable
 
 EXIT_CODES = """Exit codes: 0 clean run (alerts or not); 1 alerts found and --fail-on-alerts given;
-2 usage error; 3 unreadable input (missing path, corrupt gzip, not CloudTrail JSON);
-4 invalid rule pack (bad metadata, released SQL changed) or engine failure; 130 interrupted."""
+2 usage error; 3 unreadable input (missing path, corrupt gzip, not CloudTrail JSON) or
+unwritable output; 4 invalid rule pack (bad metadata, released SQL changed) or engine failure; 130 interrupted."""
 INGEST_EXIT_CODES = """Exit codes: 0 loaded (or nothing new to load); 2 usage error; 3 unreadable input
 (missing path, corrupt gzip, not CloudTrail JSON, a database ducktrail cannot use);
 4 engine failure (such as running out of memory); 130 interrupted."""
@@ -71,6 +71,17 @@ def keep_going_helps(paths: list[str] | None, error: InputError) -> bool:
     single file, nor when the files are the other --source's."""
     single_file = len(paths or []) == 1 and os.path.isfile((paths or [""])[0])
     return not single_file and not isinstance(error, WrongSourceError)
+
+
+def emit(text: str, **options: Any) -> None:
+    """Text on standard output. A write that fails (a full disk) ends the run with an error: the
+    alerts did not reach their reader. A reader that stopped early (`| head`) had what it wanted."""
+    try:
+        typer.echo(text, **options)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        fail(OutputError(f"cannot write the output: {exc.strerror or exc}"))
 
 
 def say(line: str) -> None:
@@ -240,13 +251,13 @@ def scan(
     finally:
         warm.discard()  # when the scan stopped before taking it
     if output_format is OutputFormat.table:
-        typer.echo(render_table(report.alerts, max_rows=rows))
+        emit(render_table(report.alerts, max_rows=rows))
     else:
         text = FORMATS[output_format.value](report.alert_json, report.alert_columns)
         if text:  # no alert in NDJSON is no line, not an empty one
             # color=True: click would otherwise strip what looks like a terminal escape from the
             # values of a CSV written to a pipe or file (JSON escapes them itself).
-            typer.echo(text, color=True)
+            emit(text, color=True)
     for line in warnings(report):
         say(line)
     if not quiet:
@@ -319,7 +330,7 @@ def list_rules(
     from ducktrail.report.rules import rules_json, rules_table
 
     pack = load_pack_or_fail()
-    typer.echo(rules_json(pack) if output_format is ListFormat.json else rules_table(pack))
+    emit(rules_json(pack) if output_format is ListFormat.json else rules_table(pack))
 
 
 RuleArgument = Annotated[
@@ -348,7 +359,7 @@ def show(
 
     pack = load_pack_or_fail()
     try:
-        typer.echo(rule_text(pack, *rule_version(pack, rule, version)))
+        emit(rule_text(pack, *rule_version(pack, rule, version)))
     except DucktrailError as error:
         fail(error)
 
@@ -379,7 +390,7 @@ def transpile(
         sql = write_for(chosen, dialect, source=source, version=number, released=pack.is_released(chosen, number))
     except DucktrailError as error:
         fail(error)
-    typer.echo(sql, nl=False)
+    emit(sql, nl=False)
 
 
 @app.command()
@@ -410,9 +421,7 @@ def lock(
             say(f"ducktrail: error: {path}: version {number} is not in the lock file; run `ducktrail lock`")
         if pending or problems:
             raise typer.Exit(int(ExitCode.RULE_PACK))
-        typer.echo(
-            f"lock ok: {sum(len(v) for v in pack.lock.values())} released versions match in {sqlfiles.sql_root()}"
-        )
+        emit(f"lock ok: {sum(len(v) for v in pack.lock.values())} released versions match in {sqlfiles.sql_root()}")
         return
     if problems:
         raise typer.Exit(int(ExitCode.RULE_PACK))
@@ -421,17 +430,17 @@ def lock(
     except DucktrailError as error:
         fail(error)
     for rule, number in pending:
-        typer.echo(f"locked {rule.id} version {number}")
+        emit(f"locked {rule.id} version {number}")
     if not pending:
         # Named: an install that is not editable runs its own copy of the pack, not the clone's.
-        typer.echo(f"nothing to lock in {sqlfiles.sql_root()}: every version is released")
+        emit(f"nothing to lock in {sqlfiles.sql_root()}: every version is released")
 
 
 def version_callback(value: bool) -> None:
     if value:
         from ducktrail import __version__
 
-        typer.echo(f"ducktrail {__version__}")
+        emit(f"ducktrail {__version__}")
         raise typer.Exit()
 
 

@@ -11,7 +11,7 @@ class ExitCode(IntEnum):
     OK = 0
     ALERTS = 1  # alerts were found and --fail-on-alerts was given
     USAGE = 2  # bad option or argument (also what typer/click use)
-    INPUT = 3  # input that cannot be read: missing path, corrupt gzip, not CloudTrail JSON
+    INPUT = 3  # input that cannot be read (missing path, corrupt gzip, not CloudTrail JSON), or output not written
     RULE_PACK = 4  # the rule pack is invalid: bad metadata, or released SQL changed
     INTERRUPTED = 130  # Ctrl-C, as shells report a process SIGINT ended
 
@@ -53,6 +53,13 @@ class UsageError(DucktrailError):
 
 
 class InputError(DucktrailError):
+    exit_code = ExitCode.INPUT
+
+
+class OutputError(DucktrailError):
+    """Standard output that cannot be written (a full disk): the run's result is lost, as when a
+    database cannot be written, so it exits as input failures do."""
+
     exit_code = ExitCode.INPUT
 
 
