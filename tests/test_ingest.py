@@ -296,6 +296,11 @@ def test_a_checkpoint_that_fails_at_the_end_of_an_ingest_is_reported(tree, tmp_p
         (["scan", "--db", "{missing}", "--source", "ecs"], 2, "--source and --keep-going apply to files"),
         (["ingest", "{tree}", "--db", ""], 2, "--db needs a database file, got ''"),
         (["ingest", "{tree}", "--db", ":memory:"], 2, "--db needs a database file, got ':memory:'"),
+        (["ingest", "{tree}", "--db", "{missing}/"], 2, "(a folder's name)"),
+        (["scan", "--db", "{missing}/"], 2, "(a folder's name)"),
+        # Rebuilt by hand (CREATE TABLE ... AS drops the key), or given a column ingest cannot fill.
+        (["ingest", "{tree}", "--db", "{files_without_key}"], 3, "has no primary key on path"),
+        (["ingest", "{tree}", "--db", "{required_column}"], 3, "has a NOT NULL column ducktrail does not fill: note"),
         (["ingest", "{tree}", "--db", "{sqlite}"], 3, "not a valid DuckDB database file"),
         (["scan", "--db", "{sqlite}"], 3, "not a valid DuckDB database file"),
         # What the README's analyst commands leave in a database file opened in the shell.
@@ -321,6 +326,8 @@ def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):
     files_table = (
         "ducktrail_ingested_files (path VARCHAR, size BIGINT, mtime DOUBLE, events BIGINT, ingested_at TIMESTAMP)"
     )
+    keyed_files_table = files_table.replace("path VARCHAR", "path VARCHAR PRIMARY KEY")
+    varchar_columns = [(name, "VARCHAR") for name in EVENT_COLUMNS]
     made = {
         "not_ducktrail": ["CREATE TABLE t AS SELECT 1"],
         "foreign_events": ["CREATE TABLE cloudtrail_events (x INTEGER)"],
@@ -337,8 +344,17 @@ def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):
         ],
         "mixed_case": ['CREATE TABLE "CloudTrail_Events" (x INTEGER)'],
         "other_types": [
-            f"CREATE TABLE cloudtrail_events ({', '.join(f'{name} VARCHAR' for name in EVENT_COLUMNS)})",
+            f"CREATE TABLE cloudtrail_events ({', '.join(f'{name} {kind}' for name, kind in varchar_columns)})",
             f"CREATE TABLE {files_table}",
+        ],
+        "files_without_key": [
+            f"CREATE TABLE cloudtrail_events ({', '.join(f'{name} {kind}' for name, kind in EVENT_COLUMNS.items())})",
+            f"CREATE TABLE {files_table}",
+        ],
+        "required_column": [
+            f"CREATE TABLE cloudtrail_events ({', '.join(f'{name} {kind}' for name, kind in EVENT_COLUMNS.items())},"
+            " note VARCHAR NOT NULL)",
+            f"CREATE TABLE {keyed_files_table}",
         ],
     }
     names = {"missing": tmp_path / "none.duckdb", "tree": tree, "sqlite": tmp_path / "made-by-sqlite.db"}

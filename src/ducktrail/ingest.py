@@ -9,9 +9,9 @@ from functools import partial
 
 from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
 from ducktrail.engine.duckdb_scan import INGEST_MEMORY_PER_THREAD, DuckDBEngine
-from ducktrail.engine.duckdb_store import FileStamp, Store
+from ducktrail.engine.duckdb_store import FileStamp, Store, check_database_name
 from ducktrail.engine.read_counter import FileCount, ReadCounts
-from ducktrail.errors import InputError, UsageError
+from ducktrail.errors import InputError
 from ducktrail.inputs import layout
 from ducktrail.inputs.discover import EMPTY_FILE, SkippedFile, discover
 from ducktrail.report.progress import ProgressLine
@@ -84,9 +84,7 @@ def ingest(
     progress: ProgressLine | None = None,
 ) -> IngestReport:
     """Ingest new and changed files (by path, size and modification time) into `database`."""
-    if not database or database.startswith(":memory:"):
-        # DuckDB would take either for an in-memory database and drop what was loaded.
-        raise UsageError(f"--db needs a database file, got {database!r}")
+    check_database_name(database)
     found = discover(paths, keep_going=keep_going)
     report = IngestReport(database=database, skipped_files=list(found.skipped), unreadable=list(found.unreadable))
     # A file is known by its real path: reached through a symlink it is still the same file.

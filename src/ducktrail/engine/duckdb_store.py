@@ -19,7 +19,7 @@ from ducktrail.diagnose import RejectedFiles
 from ducktrail.engine import warm
 from ducktrail.engine.duckdb_scan import UNRECOGNIZED, DuckDBEngine, FileCount, first_line, is_interruption
 from ducktrail.engine.read_fields import COLUMN_FIELDS
-from ducktrail.errors import InputError
+from ducktrail.errors import InputError, UsageError
 
 EVENTS_TABLE = "cloudtrail_events"
 FILES_TABLE = "ducktrail_ingested_files"
@@ -68,7 +68,7 @@ class Store:
             engine.con.execute(f"ATTACH ? AS store ({options})", [path])
             if mode is not None:
                 os.chmod(path, mode)
-            problem = schema_problem(engine, "store")
+            problem = schema_problem(engine, "store") or unwritable_problem(engine, "store")
             if problem is not None:
                 raise InputError(f"{problem}; ingest into another database", path=path)
             # Both tables at once: an ingest stopped in its first batch leaves an empty database
@@ -283,6 +283,35 @@ def schema_problem(engine: DuckDBEngine, catalog: str, *, made: bool = False) ->
     return None
 
 
+def unwritable_problem(engine: DuckDBEngine, catalog: str) -> str | None:
+    """Why ingest cannot write the tables of a database that schema_problem accepts, or None: it
+    replaces a file's row by its path's key, and fills only its own columns."""
+    con = engine.con
+    keyed = con.execute(
+        "SELECT count(*) FROM duckdb_constraints() WHERE database_name = ? AND schema_name = 'main'"
+        " AND lower(table_name) = ? AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+        " AND constraint_column_names = ['path']",
+        [catalog, FILES_TABLE],
+    ).fetchone()[0]
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables()"
+        " WHERE database_name = ? AND schema_name = 'main' AND lower(table_name) = ?",
+        [catalog, FILES_TABLE],
+    ).fetchone()[0]
+    if exists and not keyed:
+        return f"its table {FILES_TABLE} has no primary key on path (rebuilt without it?)"
+    for table, own in ((EVENTS_TABLE, EVENT_COLUMNS), (FILES_TABLE, FILES_COLUMNS)):
+        required = con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main'"
+            " AND lower(table_name) = ? AND NOT is_nullable AND column_default IS NULL ORDER BY column_index",
+            [catalog, table],
+        ).fetchall()
+        extra = [name for (name,) in required if name not in own]
+        if extra:
+            return f"its table {table} has a NOT NULL column ducktrail does not fill: {extra[0]}"
+    return None
+
+
 def _empty_file_mode(path: str) -> int | None:
     """The permission bits of `path` if it is an empty regular file, else None."""
     try:
@@ -333,8 +362,25 @@ def _events(count: FileCount | None) -> int:
     return 0 if count is None else count.records - count.unrecognized
 
 
+def check_database_name(path: str) -> None:
+    """Refuse a --db that names no file: DuckDB would take an empty name or :memory: for an
+    in-memory database, and a name ending in / for the file without it.
+
+    >>> check_database_name("trail.duckdb")
+    >>> check_database_name("trails/")
+    Traceback (most recent call last):
+    ...
+    ducktrail.errors.UsageError: --db needs a database file, got 'trails/' (a folder's name)
+    """
+    if not path or path.startswith(":memory:"):
+        raise UsageError(f"--db needs a database file, got {path!r}")
+    if path.endswith(("/", os.sep)):
+        raise UsageError(f"--db needs a database file, got {path!r} (a folder's name)")
+
+
 def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -> tuple[DuckDBEngine, dict[str, Any]]:
     """An engine over an ingested database, read-only, and what it holds."""
+    check_database_name(path)
     if os.path.isdir(path):
         raise InputError("is a folder, not a database file (make one with `ducktrail ingest`)", path=path)
     if os.path.exists(path) and not os.path.isfile(path):
