@@ -259,6 +259,14 @@ def test_spilled_data_goes_beside_the_database(tree, tmp_path):
     assert folder == f"{db}.tmp"
 
 
+def test_a_write_ahead_log_that_cannot_be_made_is_a_failure_to_write(tree, tmp_path, monkeypatch):
+    db = tmp_path / "trail.duckdb"
+    fail_statement(monkeypatch, "COMMIT", f'Failed to commit: Cannot open file "{db}.wal": Permission denied')
+    result = run("ingest", str(tree), "--db", str(db))
+    assert result.exit_code == 3, result.output
+    assert f"{db}: cannot write the database: Failed to commit" in result.stderr, result.output
+
+
 def test_a_database_that_cannot_be_written_is_named_with_the_reason(tree, tmp_path, monkeypatch):
     db = tmp_path / "trail.duckdb"
     fail_statement(monkeypatch, "COMMIT", f'Failed to commit: Could not write file "{db}.wal": No space left on device')

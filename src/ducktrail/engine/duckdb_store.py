@@ -160,7 +160,7 @@ class Store:
             yield
         except BaseException as failure:
             self._roll_back()
-            error = self._database_error(failure)
+            error = self._database_error(failure, "write")
             if error is not None:
                 raise error from None
             raise
@@ -170,26 +170,29 @@ class Store:
             raise
         except self.engine.error_types as failure:
             self._roll_back()
-            raise self._database_error(failure) or self._failed("write", failure) from None
+            raise self._database_error(failure, "write") or self._failed("write", failure) from None
 
     @contextlib.contextmanager
-    def _own_tables(self) -> Iterator[None]:
-        """Statements over the store's own tables only: whatever fails there is the database's."""
+    def _own_tables(self, verb: str = "read") -> Iterator[None]:
+        """Statements over the store's own tables only, which `verb` them: whatever fails there is
+        the database's."""
         try:
             yield
         except self.engine.resource_errors:
             raise
         except self.engine.error_types as failure:
-            raise self._database_error(failure) or self._failed("read", failure) from None
+            raise self._database_error(failure, verb) or self._failed(verb, failure) from None
 
     def _roll_back(self) -> None:
         # A failed COMMIT has already ended the transaction; the error to report is the first.
         with contextlib.suppress(*self.engine.error_types):
             self.engine.con.execute("ROLLBACK")
 
-    def _database_error(self, failure: BaseException) -> InputError | None:
+    def _database_error(self, failure: BaseException, verb: str = "read") -> InputError | None:
         """The failure as an error naming the database, when the database failed (a full disk, a
-        corrupt block), not the reading of an input file; else None."""
+        corrupt block), not the reading of an input file; else None. `verb`: what was being done
+        to the database, said of a failure that names its file (a write-ahead log that cannot be
+        created is a failure to write)."""
         if not isinstance(failure, self.engine.error_types) or isinstance(failure, self.engine.resource_errors):
             return None
         if is_interruption(failure):
@@ -199,10 +202,10 @@ class Store:
             return self._failed("write", failure)
         # DuckDB quotes the database file or its write-ahead log when it fails one of them.
         names = {self.path, os.path.abspath(self.path)}
-        if "Corrupt database file" in message or any(
-            re.search(re.escape(f'"{name}') + r'(?:\.wal)?"', message) for name in names
-        ):
+        if "Corrupt database file" in message:
             return self._failed("read", failure)
+        if any(re.search(re.escape(f'"{name}') + r'(?:\.wal)?"', message) for name in names):
+            return self._failed(verb, failure)
         return None
 
     def _failed(self, verb: str, failure: BaseException) -> InputError:
@@ -220,7 +223,7 @@ class Store:
         """Drop these files' events and entries: a stored file that is empty now, or one stored
         under a name it is no longer known by."""
         con = self.engine.con
-        with self._own_tables():
+        with self._own_tables("write"):
             con.execute(f"DELETE FROM store.{EVENTS_TABLE} WHERE source_file IN (SELECT unnest(?::VARCHAR[]))", [files])
             con.execute(f"DELETE FROM store.{FILES_TABLE} WHERE path IN (SELECT unnest(?::VARCHAR[]))", [files])
 
