@@ -457,6 +457,32 @@ def test_files_recompressed_in_place_are_stored_again_with_a_warning(tmp_path):
     assert stored_counts(db)[:2] == (8, 2)
 
 
+def stored_by_link_path(db: Path, link: Path, real: Path) -> None:
+    """Store a file under the path it was given by through a symlinked folder, as ducktrail did
+    before it knew files by their real path."""
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        for table, column in ((EVENTS_TABLE, "source_file"), (FILES_TABLE, "path")):
+            con.execute(f"UPDATE {table} SET {column} = replace({column}, ?, ?)", [str(real), str(link)])
+
+
+@pytest.mark.parametrize("readable", [True, False], ids=["file_unchanged", "file_unreadable_now"])
+def test_a_file_stored_by_its_link_path_is_stored_once_by_its_real_path(tmp_path, readable):
+    write_trail_file(tmp_path / "a" / "x.json", invokes("x", 3))
+    write_trail_file(tmp_path / "a" / "y.json", invokes("y", 2))
+    (tmp_path / "link").symlink_to(tmp_path / "a")
+    db = tmp_path / "trail.duckdb"
+    ingest([str(tmp_path / "a")], str(db))
+    stored_by_link_path(db, tmp_path / "link", tmp_path / "a")
+    if not readable:
+        (tmp_path / "a" / "x.json").write_text("garbage")
+    result = run("ingest", str(tmp_path / "link"), "--db", str(db), "--keep-going")
+    assert result.exit_code == (0 if readable else 3), result.output
+    # Each file's events once: under its real path once read again, under the old name while not.
+    assert stored_counts(db) == (5, 2, 5)
+
+
 def test_a_file_reached_through_a_symlink_is_stored_once(tmp_path):
     write_trail_file(tmp_path / "a" / "x.json", invokes("e", 5))
     (tmp_path / "link").symlink_to(tmp_path / "a")

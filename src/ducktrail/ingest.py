@@ -123,7 +123,9 @@ def _load(
     known = store.known_files()
     stamps = {}
     pending = []
-    replaced = []
+    # Other names a pending file is stored by: replaced with it, in its batch's transaction, so
+    # that a file that cannot be read now keeps what was stored from it under any name.
+    aliases: dict[str, list[str]] = {}
     for real, path in given.items():
         stat = os.stat(real)
         stamps[real] = FileStamp(stat.st_size, stat.st_mtime)
@@ -131,19 +133,22 @@ def _load(
             report.files_unchanged += 1
         else:
             pending.append(real)
-            replaced.extend(name for name in _stored_as(path, real, known) if name != real)
+            aliases[real] = [name for name in _stored_as(path, real, known) if name != real]
     # A stored file that is empty now holds no events: what it held goes, as a changed file's would.
-    for skipped in skipped_files:
-        if skipped.reason == EMPTY_FILE:
-            replaced.extend(_stored_as(skipped.path, os.path.realpath(skipped.path), known))
-    if replaced:
-        store.forget(replaced)
+    emptied = [
+        name
+        for skipped in skipped_files
+        if skipped.reason == EMPTY_FILE
+        for name in _stored_as(skipped.path, os.path.realpath(skipped.path), known)
+    ]
+    if emptied:
+        store.forget(emptied)
     tally = Tally(engine)
     stop_watching = (
         progress.watch(tally.so_far, len(pending), verb="ingest") if progress is not None and pending else lambda: None
     )
     try:
-        _load_batches(store, pending, stamps, report, keep_going, tally)
+        _load_batches(store, pending, stamps, aliases, report, keep_going, tally)
     finally:
         stop_watching()
     failed = {problem.path for problem in report.unreadable}
@@ -194,15 +199,17 @@ def _load_batches(
     store: Store,
     pending: list[str],
     stamps: dict[str, FileStamp],
+    aliases: dict[str, list[str]],
     report: IngestReport,
     keep_going: bool,
     tally: Tally,
 ) -> None:
     engine = store.engine
     sizes = [layout.uncompressed_size(path) for path in pending]
+    refuse = partial(_not_cloudtrail, source=engine.source)
     for batch in batches(pending, sizes, max_bytes=BATCH_BYTES, max_files=BATCH_FILES):
         files_done, events_before = len(batch), report.events_ingested
-        store_batch = partial(store.ingest, stamps=stamps, refuse=partial(_not_cloudtrail, source=engine.source))
+        store_batch = partial(store.ingest, stamps=stamps, refuse=refuse, aliases=aliases)
         counts, batch, problems = read_tolerantly(engine, batch, store_batch, keep_going=keep_going)
         report.unreadable.extend(problems)
         for path in batch:

@@ -114,17 +114,24 @@ class Store:
         files: list[str],
         stamps: dict[str, FileStamp],
         refuse: Callable[[dict[str, FileCount]], list[InputError]] = lambda counts: [],
+        aliases: dict[str, list[str]] | None = None,
     ) -> dict[str, FileCount]:
         """Replace these files' events in the store by what they hold now, in one transaction;
         RejectedFiles, with nothing changed, when `refuse` finds problems with files of the batch
-        from their counts."""
+        from their counts. `aliases`: other names a file is stored by, whose rows go with it."""
         con = self.engine.con
+        old_names = [name for path in files for name in (aliases or {}).get(path, [])]
         # The adapter's read hook counts each file as the insert reads it. Counting a batch's
         # stored rows instead scans the whole table each time: ingest time would grow with the
         # square of the data.
         counter = self.engine.count_reads()
         with self._transaction():
-            con.execute(f"DELETE FROM store.{EVENTS_TABLE} WHERE source_file IN (SELECT unnest(?::VARCHAR[]))", [files])
+            con.execute(
+                f"DELETE FROM store.{EVENTS_TABLE} WHERE source_file IN (SELECT unnest(?::VARCHAR[]))",
+                [files + old_names],
+            )
+            if old_names:
+                con.execute(f"DELETE FROM store.{FILES_TABLE} WHERE path IN (SELECT unnest(?::VARCHAR[]))", [old_names])
             if counter is not None:
                 counter.reset()
             # Rows that are not events are counted, not kept. Sorted by source and name, each
@@ -220,8 +227,7 @@ class Store:
         return {path: FileCount(path, records, unrecognized) for path, records, unrecognized in rows}
 
     def forget(self, files: list[str]) -> None:
-        """Drop these files' events and entries: a stored file that is empty now, or one stored
-        under a name it is no longer known by."""
+        """Drop these files' events and entries: stored files that are empty now."""
         con = self.engine.con
         with self._own_tables("write"):
             con.execute(f"DELETE FROM store.{EVENTS_TABLE} WHERE source_file IN (SELECT unnest(?::VARCHAR[]))", [files])
