@@ -527,8 +527,9 @@ def test_a_stored_file_emptied_since_no_longer_contributes_events(tmp_path):
     (tmp_path / "logs" / "a.json").write_bytes(b"")
     report = ingest([str(tmp_path / "logs")], str(db))
     assert [(skipped.reason, report.files_unchanged) for skipped in report.skipped_files] == [("empty file", 1)]
-    assert (report.files_total, report.events_total) == (1, 3)
+    assert (report.files_emptied, report.files_total, report.events_total) == (1, 1, 3)
     assert stored_counts(db) == (3, 1, 3)
+    assert ingest([str(tmp_path / "logs")], str(db)).files_emptied == 0  # no longer stored
 
 
 def test_an_ingest_of_nothing_leaves_a_database_that_scan_db_reads(tmp_path):

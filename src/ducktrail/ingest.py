@@ -34,6 +34,8 @@ class IngestReport:
     files_ingested: int = 0
     events_ingested: int = 0
     files_unchanged: int = 0
+    # Stored files that are empty now, whose events were removed.
+    files_emptied: int = 0
     skipped_files: list[SkippedFile] = field(default_factory=list)
     unreadable: list[InputError] = field(default_factory=list)
     skipped_records: list[SkippedRecords] = field(default_factory=list)
@@ -136,13 +138,15 @@ def _load(
             aliases[real] = [name for name in _stored_as(path, real, known) if name != real]
     # A stored file that is empty now holds no events: what it held goes, as a changed file's would.
     emptied = [
-        name
+        names
         for skipped in skipped_files
         if skipped.reason == EMPTY_FILE
-        for name in _stored_as(skipped.path, os.path.realpath(skipped.path), known)
+        for names in [_stored_as(skipped.path, os.path.realpath(skipped.path), known)]
+        if names
     ]
     if emptied:
-        store.forget(emptied)
+        store.forget([name for names in emptied for name in names])
+        report.files_emptied = len(emptied)
     tally = Tally(engine)
     stop_watching = (
         progress.watch(tally.so_far, len(pending), verb="ingest") if progress is not None and pending else lambda: None

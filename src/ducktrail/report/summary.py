@@ -59,12 +59,17 @@ def ingest_line(report: IngestReport) -> str:
     >>> report = IngestReport(database="t.duckdb", files_ingested=2, events_ingested=9, files_total=2, events_total=9)
     >>> ingest_line(report)
     'ducktrail: 2 files ingested (9 events), 0 unchanged, 0 files skipped; t.duckdb holds 2 files, 9 events'
+    >>> ingest_line(IngestReport(database="t.duckdb", files_emptied=1)).split(", ")[2]
+    '1 stored file emptied (its events removed)'
     """
     parts = [
         f"{plural(report.files_ingested, 'file')} ingested ({plural(report.events_ingested, 'event')})",
         f"{report.files_unchanged:,} unchanged",
-        _skipped_files(report.skipped_files),
     ]
+    if report.files_emptied:
+        emptied = plural(report.files_emptied, "stored file")
+        parts.append(f"{emptied} emptied ({'its' if report.files_emptied == 1 else 'their'} events removed)")
+    parts.append(_skipped_files(report.skipped_files))
     if report.unreadable:
         parts.append(f"{plural(len(report.unreadable), 'file')} unreadable")
     records = sum(s.count for s in report.skipped_records)
