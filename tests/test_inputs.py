@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -179,6 +180,15 @@ def test_a_link_in_a_folder_to_a_file_already_read_is_not_read_again(tmp_path):
 
     report = scan_paths(tmp_path / "logs")
     assert report.files_read == 1 and report.events_read == 1
+
+
+def test_a_hard_link_to_a_file_already_read_is_not_read_again(tmp_path):
+    path = write_trail_file(tmp_path / "logs" / "a.json.gz", alerting("caller"))
+    os.link(path, tmp_path / "logs" / "b.json.gz")
+    write_trail_file(tmp_path / "logs" / "c.json.gz", alerting("caller"))
+
+    report = scan_paths(tmp_path / "logs", tmp_path / "logs" / "b.json.gz")
+    assert (report.files_read, report.events_read) == (2, 2)
 
 
 def test_organization_trail_layout_is_read(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,8 @@ def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
     skipped: list[SkippedFile] = []
     unreadable: list[InputError] = []
     seen: set[str] = set()
+    # (device, inode) of files with several hard links: one file however many names it has.
+    linked: set[tuple[int, int]] = set()
 
     def fail(problem: InputError) -> None:
         if not keep_going:
@@ -60,6 +63,12 @@ def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
         if key in seen:
             return
         seen.add(key)
+        with contextlib.suppress(OSError):  # skip_reason reports a file that cannot be stat'ed
+            stat = os.stat(path)
+            if stat.st_nlink > 1:
+                if (stat.st_dev, stat.st_ino) in linked:
+                    return
+                linked.add((stat.st_dev, stat.st_ino))
         try:
             reason = skip_reason(path, explicit=explicit)
         except InputError as problem:
