@@ -467,8 +467,9 @@ def stored_by_link_path(db: Path, link: Path, real: Path) -> None:
             con.execute(f"UPDATE {table} SET {column} = replace({column}, ?, ?)", [str(real), str(link)])
 
 
+@pytest.mark.parametrize("given_by", ["link", "a"], ids=["given_by_the_link", "given_by_the_real_path"])
 @pytest.mark.parametrize("readable", [True, False], ids=["file_unchanged", "file_unreadable_now"])
-def test_a_file_stored_by_its_link_path_is_stored_once_by_its_real_path(tmp_path, readable):
+def test_a_file_stored_by_its_link_path_is_stored_once_by_its_real_path(tmp_path, readable, given_by):
     write_trail_file(tmp_path / "a" / "x.json", invokes("x", 3))
     write_trail_file(tmp_path / "a" / "y.json", invokes("y", 2))
     (tmp_path / "link").symlink_to(tmp_path / "a")
@@ -477,10 +478,11 @@ def test_a_file_stored_by_its_link_path_is_stored_once_by_its_real_path(tmp_path
     stored_by_link_path(db, tmp_path / "link", tmp_path / "a")
     if not readable:
         (tmp_path / "a" / "x.json").write_text("garbage")
-    result = run("ingest", str(tmp_path / "link"), "--db", str(db), "--keep-going")
+    result = run("ingest", str(tmp_path / given_by), "--db", str(db), "--keep-going")
     assert result.exit_code == (0 if readable else 3), result.output
     # Each file's events once: under its real path once read again, under the old name while not.
     assert stored_counts(db) == (5, 2, 5)
+    assert "stored from another path" not in result.stderr, result.stderr
 
 
 def test_a_file_reached_through_a_symlink_is_stored_once(tmp_path):

@@ -128,6 +128,9 @@ def _load(
     # Other names a pending file is stored by: replaced with it, in its batch's transaction, so
     # that a file that cannot be read now keeps what was stored from it under any name.
     aliases: dict[str, list[str]] = {}
+    by_name: dict[str, list[str]] = {}
+    for name in known:
+        by_name.setdefault(os.path.basename(name), []).append(name)
     for real, path in given.items():
         stat = os.stat(real)
         stamps[real] = FileStamp(stat.st_size, stat.st_mtime)
@@ -135,7 +138,7 @@ def _load(
             report.files_unchanged += 1
         else:
             pending.append(real)
-            aliases[real] = [name for name in _stored_as(path, real, known) if name != real]
+            aliases[real] = [name for name in _stored_as(path, real, known, by_name) if name != real]
     # A stored file that is empty now holds no events: what it held goes, as a changed file's would.
     emptied = [
         names
@@ -157,7 +160,9 @@ def _load(
         stop_watching()
     failed = {problem.path for problem in report.unreadable}
     stored = [path for path in pending if path not in failed]
-    report.stored_elsewhere = _stored_elsewhere(stored, given, stamps, known)
+    # A file stored under another of its names is the same file, not a copy elsewhere.
+    renamed = {path for path in stored if aliases.get(path)}
+    report.stored_elsewhere = _stored_elsewhere([path for path in stored if path not in renamed], given, stamps, known)
     report.files_total, report.events_total = store.totals()
     store.checkpoint()
 
@@ -180,7 +185,7 @@ def _stored_elsewhere(
         by_stem.setdefault(os.path.basename(path).removesuffix(".gz"), []).append(path)
     pairs = []
     for real in stored:
-        if real in known or os.path.abspath(given[real]) in known:
+        if real in known:
             continue  # changed, not new
         name = os.path.basename(real)
         twins = [
@@ -193,10 +198,17 @@ def _stored_elsewhere(
     return pairs
 
 
-def _stored_as(path: str, real: str, known: dict[str, FileStamp]) -> list[str]:
-    """The names a file is stored by: its real path, and the absolute path it was given by, by
-    which ducktrail stored files before it resolved links."""
-    return [name for name in dict.fromkeys((real, os.path.abspath(path))) if name in known]
+def _stored_as(
+    path: str, real: str, known: dict[str, FileStamp], by_name: dict[str, list[str]] | None = None
+) -> list[str]:
+    """The names a file is stored by: its real path, and any path through a symlink, by which
+    ducktrail stored files before it resolved links: the absolute path it was given by, or a
+    stored path of the same name (`by_name`: stored paths by file name) that leads to it."""
+    names = [name for name in dict.fromkeys((real, os.path.abspath(path))) if name in known]
+    for stored in (by_name or {}).get(os.path.basename(real), []):
+        if stored not in names and os.path.realpath(stored) == real:
+            names.append(stored)
+    return names
 
 
 def _load_batches(
