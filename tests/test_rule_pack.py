@@ -38,6 +38,25 @@ def test_a_rule_reading_files_directly_is_refused():
     ]
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # Inside its own body a CTE's name is not the CTE: DuckDB reads the file of that name.
+        'WITH "s.csv" AS (SELECT * FROM "s.csv") SELECT * FROM (FROM cloudtrail_events LIMIT 1), "s.csv"',
+        # Nor beside the subquery that defines it.
+        'SELECT * FROM (WITH "s.csv" AS (SELECT 1) SELECT 1) AS x, "s.csv", cloudtrail_events',
+    ],
+    ids=["in_its_own_body", "beside_its_subquery"],
+)
+def test_a_table_named_like_a_cte_out_of_its_scope_is_refused(sql):
+    assert shape_problems(sql) == ['reads "s.csv" instead of cloudtrail_events']
+
+
+def test_ctes_named_in_their_scope_are_accepted():
+    sql = "WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3), e AS (FROM cloudtrail_events)"
+    assert shape_problems(sql + " SELECT * FROM r, e JOIN e AS f USING (event_id)") == []
+
+
 def test_port_keeps_the_upstream_identity_and_scoring():
     rule = PACK.find(RULE_ID)
     assert rule.upstream is not None

@@ -25,6 +25,8 @@ def shape_problems(sql: str) -> list[str]:
     ['holds 2 statements, not one SELECT']
     >>> shape_problems("DELETE FROM cloudtrail_events")
     ['is a Delete, not a SELECT']
+    >>> shape_problems('WITH "x.csv" AS (SELECT * FROM "x.csv") SELECT * FROM "x.csv", cloudtrail_events')
+    ['reads "x.csv" instead of cloudtrail_events']
     >>> shape_problems("SELECT * FROM main.cloudtrail_events")
     ['reads main.cloudtrail_events: name it cloudtrail_events, which every engine and --since/--until provide']
     """
@@ -41,12 +43,15 @@ def shape_problems(sql: str) -> list[str]:
     if not isinstance(query, exp.Query):
         return [f"is a {type(query).__name__}, not a SELECT"]
     problems = []
-    cte_names = {cte.alias_or_name for cte in query.find_all(exp.CTE)}
+    try:
+        cte_references = _cte_references(query)
+    except Exception as exc:  # noqa: BLE001 - sqlglot's scope errors have no common base
+        return [f"has tables whose scope cannot be resolved: {str(exc).splitlines()[0]}"]
     for table in query.find_all(exp.Table):
         if isinstance(table.this, exp.Func):
             function = table.this.name if isinstance(table.this, exp.Anonymous) else table.this.sql_name()
             problems.append(f"reads {function.lower()}(...) instead of {CANONICAL_RELATION}")
-        elif table.name not in cte_names and table.name != CANONICAL_RELATION:
+        elif id(table) not in cte_references and table.name != CANONICAL_RELATION:
             problems.append(f"reads {table.sql()} instead of {CANONICAL_RELATION}")
         elif table.name == CANONICAL_RELATION and (table.db or table.catalog):
             # A qualified name passes by the relation the scan defines over the files it reads.
@@ -56,6 +61,27 @@ def shape_problems(sql: str) -> list[str]:
     if not any(t.name == CANONICAL_RELATION for t in query.find_all(exp.Table)):
         problems.append(f"never reads {CANONICAL_RELATION}")
     return problems
+
+
+def _cte_references(query: object) -> set[int]:
+    """The ids of the table nodes that name a CTE visible where they stand. A name is a CTE only
+    in its scope: inside a CTE's own body, or beside the subquery that defines it, DuckDB reads
+    a table (or a file) of that name instead.
+
+    >>> import sqlglot
+    >>> query = sqlglot.parse_one('WITH "a.csv" AS (SELECT * FROM "a.csv") SELECT * FROM "a.csv"', read="duckdb")
+    >>> [table.find_ancestor(sqlglot.exp.CTE) is None for table in query.find_all(sqlglot.exp.Table)
+    ...  if id(table) in _cte_references(query)]
+    [True]
+    """
+    from sqlglot.optimizer.scope import traverse_scope
+
+    return {
+        id(table)
+        for scope in traverse_scope(query)
+        for table in scope.tables
+        if not table.args.get("db") and table.name in scope.cte_sources
+    }
 
 
 def version_shape_problems(version: RuleVersion) -> list[RulePackError]:
