@@ -70,6 +70,9 @@ def test_port_keeps_the_upstream_identity_and_scoring():
     assert PACK.find(rule.upstream.rule_id) is rule
 
 
+UPSTREAM_ID = "49002bbe-7aea-4146-91eb-b2b683bf5ed5"
+
+
 def test_metadata_is_frozen():
     rule = PACK.find(RULE_ID)
     with pytest.raises(AttributeError):
@@ -113,6 +116,26 @@ def test_loader_fails_fast_by_default_and_collects_across_rules_on_request(tmp_p
     with pytest.raises(RulePackErrors) as collected:
         load_pack(tmp_path, collect=True)
     assert [p.path for p in collected.value.problems] == [str(tmp_path / n / "rule.toml") for n in ("rule-a", "rule-b")]
+
+
+@pytest.mark.parametrize(
+    ("upstream", "named_in", "message"),
+    [
+        (RULE_ID, "a-rule", f"upstream.rule_id {RULE_ID} is {RULE_ID}'s id: a name selects one rule"),
+        # Folders load in sorted order: a-rule claims the upstream id first.
+        (UPSTREAM_ID, RULE_ID, f"upstream.rule_id {UPSTREAM_ID} is also a-rule's: a name selects one rule"),
+    ],
+    ids=["another_rules_id", "another_rules_upstream_id"],
+)
+def test_a_name_that_would_select_two_rules_is_refused(tmp_path, upstream, named_in, message):
+    shutil.copytree(rules_dir() / RULE_ID, tmp_path / RULE_ID)
+    impostor = tmp_path / "a-rule"
+    shutil.copytree(rules_dir() / RULE_ID, impostor)
+    rewrite(impostor / "rule.toml", f'id = "{RULE_ID}"', 'id = "a-rule"')
+    rewrite(impostor / "rule.toml", f'rule_id = "{UPSTREAM_ID}"', f'rule_id = "{upstream}"')
+    with pytest.raises(RulePackErrors) as caught:
+        load_pack(tmp_path)
+    assert [str(problem) for problem in caught.value.problems] == [f"{tmp_path / named_in / 'rule.toml'}: {message}"]
 
 
 def test_version_must_name_the_newest_sql_file(rule_copy):

@@ -72,7 +72,7 @@ def load_pack(rules_dir: Path | None = None, *, collect: bool = False) -> Pack:
         RulePackError(f"released rule {rule_id} is missing: its folder {rule_id}/ is gone", path=str(lock_file))
         for rule_id in sorted(set(lock) - loaded)
     )
-    problems.extend(_shared_upstream_ids(rules))
+    problems.extend(_ambiguous_names(rules))
     if not rules and not problems:
         problems.append(
             RulePackError("no rules: expected a folder per rule, with rule.toml and v1.sql", path=str(rules_dir))
@@ -82,19 +82,21 @@ def load_pack(rules_dir: Path | None = None, *, collect: bool = False) -> Pack:
     return Pack(rules=tuple(rules), lock=lock)
 
 
-def _shared_upstream_ids(rules: list[Rule]) -> list[RulePackError]:
-    """`--rule` and `transpile` take an upstream rule id too, so each must name one rule."""
-    first: dict[str, Rule] = {}
+def _ambiguous_names(rules: list[Rule]) -> list[RulePackError]:
+    """`--rule`, `show` and `transpile` take a rule's id or its upstream rule id, so each name
+    must select one rule: no upstream id may be another rule's upstream id or own id."""
+    owner: dict[str, Rule] = {rule.id: rule for rule in rules}
     problems = []
     for rule in rules:
         if rule.upstream is None:
             continue
-        earlier = first.setdefault(rule.upstream.rule_id, rule)
+        name = rule.upstream.rule_id
+        earlier = owner.setdefault(name, rule)
         if earlier is not rule:
+            whose = f"{earlier.id}'s id" if name == earlier.id else f"also {earlier.id}'s"
             problems.append(
                 RulePackError(
-                    f"upstream.rule_id {rule.upstream.rule_id} is also {earlier.id}'s: one upstream rule, one port",
-                    path=str(rule.path / "rule.toml"),
+                    f"upstream.rule_id {name} is {whose}: a name selects one rule", path=str(rule.path / "rule.toml")
                 )
             )
     return problems
