@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -136,6 +137,29 @@ def test_a_name_that_would_select_two_rules_is_refused(tmp_path, upstream, named
     with pytest.raises(RulePackErrors) as caught:
         load_pack(tmp_path)
     assert [str(problem) for problem in caught.value.problems] == [f"{tmp_path / named_in / 'rule.toml'}: {message}"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('id = "T1648"', 'id = "T1648\\n"', "techniques[0].id: holds a control character (U+000A)"),
+        (
+            'name = "AWS Lambda Function Invoked Cross-Account"',
+            'name = "Lambda\\u001b[2J"',
+            "name: holds a control character (U+001B)",
+        ),
+        (
+            'name = "AWS Lambda Function Invoked Cross-Account"',
+            'name = "two\\nlines"',
+            "name: holds a control character (U+000A)",
+        ),
+    ],
+    ids=["id_with_a_trailing_newline", "escape_sequence_in_a_name", "line_break_in_a_name"],
+)
+def test_texts_that_would_break_a_listing_or_a_terminal_are_refused(rule_copy, old, new, message):
+    rewrite(rule_copy / "rule.toml", old, new)
+    with pytest.raises(RulePackErrors, match=re.escape(message)):
+        load_rule(rule_copy)
 
 
 def test_version_must_name_the_newest_sql_file(rule_copy):

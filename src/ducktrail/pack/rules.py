@@ -114,13 +114,13 @@ def load_rule(folder: Path) -> Rule:
 
 
 def _build_rule(f: _Fields, folder: Path) -> Rule | None:
-    rule_id = f.get("id", str, check=lambda v: bool(RULE_ID.match(v)), expect="a lower-case slug like my-rule-name")
+    rule_id = f.get("id", str, check=lambda v: bool(RULE_ID.fullmatch(v)), expect="a lower-case slug like my-rule-name")
     if rule_id is not None and rule_id != folder.name:
         f.problem("id", f"id {rule_id!r} must match its folder name {folder.name!r}")
     version = f.get("version", int, check=lambda v: v >= 1, expect="a whole number from 1")
     severity = f.get("severity", str, check=lambda v: v in SEVERITIES, expect=" | ".join(SEVERITIES))
     risk_score = f.get("risk_score", int, check=lambda v: 0 <= v <= 100, expect="a whole number from 0 to 100")
-    references = f.get_list("references", check=lambda v: bool(URL.match(v)), expect="https URLs")
+    references = f.get_list("references", check=lambda v: bool(URL.fullmatch(v)), expect="https URLs")
     tactic = _mitre(f, f.get("tactic", dict), "tactic", TACTIC_ID)
     raw_techniques = f.get("techniques", list, check=lambda v: len(v) > 0, expect="at least one technique")
     techniques = tuple(_mitre(f, t, f"techniques[{i}]", TECHNIQUE_ID) for i, t in enumerate(raw_techniques or []))
@@ -159,9 +159,9 @@ def _mitre(f: _Fields, entry: Any, where: str, pattern: re.Pattern[str]) -> Mitr
         return None
     sub = _Fields(entry, f.text, f.path, prefix=where, sink=f.problems)
     values = dict(
-        id=sub.get("id", str, check=lambda v: bool(pattern.match(v)), expect=f"an id like {pattern.pattern}"),
+        id=sub.get("id", str, check=lambda v: bool(pattern.fullmatch(v)), expect=f"an id like {pattern.pattern}"),
         name=sub.get("name", str),
-        reference=sub.get("reference", str, check=lambda v: bool(URL.match(v)), expect="an https URL"),
+        reference=sub.get("reference", str, check=lambda v: bool(URL.fullmatch(v)), expect="an https URL"),
     )
     sub.reject_unknown(values)
     return MitreEntry(**values)
@@ -174,7 +174,7 @@ def _upstream(f: _Fields, entry: Any) -> Upstream | None:
     values = dict(
         source=sub.get("source", str),
         rule_id=sub.get("rule_id", str),
-        version=sub.get("version", int),
+        version=sub.get("version", int, check=lambda v: v >= 1, expect="a whole number from 1"),
         name=sub.get("name", str),
     )
     sub.reject_unknown(values)
@@ -184,7 +184,7 @@ def _upstream(f: _Fields, entry: Any) -> Upstream | None:
 def _versions(f: _Fields, folder: Path, newest: int | None) -> tuple[RuleVersion, ...]:
     found: dict[int, Path] = {}
     for path in folder.iterdir():
-        match = VERSION_FILE.match(path.name)
+        match = VERSION_FILE.fullmatch(path.name)
         if match:
             found[int(match.group(1))] = path
         elif path.suffix == ".sql":
@@ -263,6 +263,9 @@ class _Fields:
         if kind is str and not value.strip():
             self.problem(key, "must not be empty")
             return None
+        if kind is str and (control := _control_character(value, lines=key in MULTILINE_KEYS)):
+            self.problem(key, f"holds a control character ({control}), which would reach the terminal")
+            return None
         if check is not None and not check(value):
             self.problem(key, f"expected {expect}, got {value!r}")
             return None
@@ -276,10 +279,32 @@ class _Fields:
             if not isinstance(value, str) or not value.strip():
                 self.problem(key, f"entries must be non-empty strings, got {value!r}")
                 return None
+            if control := _control_character(value, lines=False):
+                self.problem(key, f"an entry holds a control character ({control}), which would reach the terminal")
+                return None
             if check is not None and not check(value):
                 self.problem(key, f"expected {expect}, got {value!r}")
                 return None
         return values
+
+
+# Texts of several lines, printed by `show`; every other text is one line of a listing or alert.
+MULTILINE_KEYS = frozenset({"description", "setup", "triage"})
+
+
+def _control_character(text: str, *, lines: bool) -> str | None:
+    r"""The first control character in `text` as U+XXXX (a line break or tab counts only in a
+    one-line text), or None.
+
+    >>> _control_character("Lambda\x1b[2J", lines=True), _control_character("a\nb", lines=False)
+    ('U+001B', 'U+000A')
+    >>> _control_character("a\n\tb", lines=True)
+    """
+    allowed = "\n\t" if lines else ""
+    for char in text:
+        if (char < " " or "\x7f" <= char <= "\x9f") and char not in allowed:
+            return f"U+{ord(char):04X}"
+    return None
 
 
 def _toml_error_line(exc: tomllib.TOMLDecodeError, text: str) -> int | None:
