@@ -285,6 +285,71 @@ def test_lock_check_fails_on_an_unlocked_draft_and_lock_releases_it(tmp_path):
     assert set(locked) == {str(n) for n in range(1, DRAFT + 1)}
 
 
+def test_a_missing_lock_file_is_restored_not_started_again(tmp_path):
+    pack = copy_pack(tmp_path)
+    lock_file = pack / "rules" / "rules.lock.json"
+    lock_file.unlink()
+    released = pack / "rules" / RULE_ID / "v1.sql"
+    released.write_text(released.read_text() + "-- changed while the lock file was away\n")
+    env = {"DUCKTRAIL_SQL_DIR": str(pack)}
+    scanned = run("scan", SAMPLE, "-q", env=env)
+    assert scanned.exit_code == 0, scanned.output
+    assert f"warning: {lock_file}: no lock file, so no rule version is released" in scanned.stderr, scanned.output
+    for args in (["lock"], ["lock", "--check"]):
+        result = run(*args, env=env)
+        assert result.exit_code == 4, result.output
+        assert f"{lock_file}: no lock file; restore it from version control" in result.stderr, result.output
+        assert not lock_file.exists()
+    started = run("lock", "--new", env=env)
+    assert started.exit_code == 0 and f"locked {RULE_ID} version 1" in started.stdout, started.output
+
+
+def test_lock_does_not_release_again_a_version_whose_entry_was_removed(tmp_path):
+    pack = copy_pack(tmp_path)
+    lock_file = pack / "rules" / "rules.lock.json"
+    lock = json.loads(lock_file.read_text())
+    del lock[RULE_ID]["1"]
+    lock_file.write_text(json.dumps(lock))
+    result = run("lock", env={"DUCKTRAIL_SQL_DIR": str(pack)})
+    assert result.exit_code == 4, result.output
+    assert f"version 1 of {RULE_ID} is not in the lock file, though version {NEWEST} is released" in result.stderr
+    assert json.loads(lock_file.read_text()) == lock
+
+
+def test_lock_reports_a_drafts_sql_beside_another_rules_metadata(tmp_path):
+    env, draft = draft_pack(tmp_path, "DELETE FROM cloudtrail_events")
+    other = tmp_path / "sql" / "rules" / "other-rule"
+    shutil.copytree(tmp_path / "sql" / "rules" / RULE_ID, other)
+    metadata = other / "rule.toml"
+    metadata.write_text(metadata.read_text().replace(f'id = "{RULE_ID}"', 'id = "other-rule"').replace("medium", "meh"))
+    for args in (["lock"], ["lock", "--check"]):
+        result = run(*args, env=env)
+        assert result.exit_code == 4, result.output
+        assert f"{draft}: rule SQL is a Delete, not a SELECT" in result.stderr, result.output
+        assert f"{metadata}:" in result.stderr and "severity: expected" in result.stderr, result.output
+
+
+@pytest.mark.parametrize(
+    ("file", "text"),
+    [("rules.lock.json", "[" * 100_000), (f"{RULE_ID}/rule.toml", "x = " + "[" * 100_000)],
+    ids=["lock_file", "rule_metadata"],
+)
+def test_files_nested_too_deeply_are_pack_errors_naming_them(tmp_path, file, text):
+    pack = copy_pack(tmp_path)
+    (pack / "rules" / file).write_text(text)
+    result = run("list", env={"DUCKTRAIL_SQL_DIR": str(pack)})
+    assert result.exit_code == 4, result.output
+    assert f"{pack / 'rules' / file}: " in result.stderr and "nested too deeply" in result.stderr, result.output
+
+
+def test_hidden_and_cache_folders_beside_the_rules_are_not_rules(tmp_path):
+    pack = copy_pack(tmp_path)
+    for name in (".cache", "__pycache__"):
+        (pack / "rules" / name).mkdir()
+    result = run("list", env={"DUCKTRAIL_SQL_DIR": str(pack)})
+    assert result.exit_code == 0 and RULE_ID in result.stdout, result.output
+
+
 def test_list_shows_the_rule():
     result = run("list")
     assert result.exit_code == 0 and RULE_ID in result.stdout, result.output

@@ -260,6 +260,8 @@ def scan(
             emit(text, color=True)
     for line in warnings(report):
         say(line)
+    if not pack.lock_found:
+        say(f"ducktrail: warning: {pack.lock_path}: no lock file, so no rule version is released")
     if not quiet:
         say(summary_line(report))
     if report.unreadable:
@@ -398,42 +400,58 @@ def lock(
     check: Annotated[
         bool, typer.Option("--check", help="Only verify: exit 4 if a draft is unlocked or a release changed.")
     ] = False,
+    new: Annotated[
+        bool, typer.Option("--new", help="Start the lock file of a pack that has none (every version is released).")
+    ] = False,
 ) -> None:
     """Release new rule versions: check their SQL and record its content hash in the lock file."""
-    from ducktrail import sqlfiles
     from ducktrail.pack.binding import binding_problems
+    from ducktrail.pack.loader import inspect_pack
     from ducktrail.pack.lock import drafts, locked_with_drafts, write_lock
     from ducktrail.pack.sql_shape import pack_shape_problems
 
-    # Every problem of every rule at once: CI should not need a run per broken rule.
-    pack = load_pack_or_fail(collect=True)
+    # Every problem of every rule at once, the SQL of the rules that load included: CI should
+    # not need a run per broken rule.
+    try:
+        pack, problems = inspect_pack()
+    except DucktrailError as error:
+        fail(error)
     pending = drafts(pack.rules, pack.lock)
-    problems = pack_shape_problems(pack.rules)
-    misshapen = {problem.path for problem in problems}
-    problems += binding_problems(
+    shape = pack_shape_problems(pack.rules)
+    misshapen = {problem.path for problem in shape}
+    problems += shape + binding_problems(
         (rule, version) for rule in pack.rules for version in rule.versions if str(version.path) not in misshapen
     )
     for problem in problems:
         say(f"ducktrail: error: {problem}")
+    if not pack.lock_found and not new:
+        # Without it every version reads as a draft, and locking would release whatever the SQL
+        # files hold now, changed releases included.
+        say(
+            f"ducktrail: error: {pack.lock_path}: no lock file; restore it from version control, or start the"
+            " lock of a new pack with `ducktrail lock --new`"
+        )
+        raise typer.Exit(int(ExitCode.RULE_PACK))
     if check:
         for rule, number in pending:
             path = rule.sql(number).path
             say(f"ducktrail: error: {path}: version {number} is not in the lock file; run `ducktrail lock`")
         if pending or problems:
             raise typer.Exit(int(ExitCode.RULE_PACK))
-        emit(f"lock ok: {sum(len(v) for v in pack.lock.values())} released versions match in {sqlfiles.sql_root()}")
+        released = sum(len(v) for v in pack.lock.values())
+        emit(f"lock ok: {released} released versions match in {pack.lock_path.parent.parent}")
         return
     if problems:
         raise typer.Exit(int(ExitCode.RULE_PACK))
     try:
-        write_lock(sqlfiles.lock_path(), locked_with_drafts(pack.rules, pack.lock))
+        write_lock(pack.lock_path, locked_with_drafts(pack.rules, pack.lock))
     except DucktrailError as error:
         fail(error)
     for rule, number in pending:
         emit(f"locked {rule.id} version {number}")
     if not pending:
         # Named: an install that is not editable runs its own copy of the pack, not the clone's.
-        emit(f"nothing to lock in {sqlfiles.sql_root()}: every version is released")
+        emit(f"nothing to lock in {pack.lock_path.parent.parent}: every version is released")
 
 
 def version_callback(value: bool) -> None:

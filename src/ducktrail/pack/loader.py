@@ -15,6 +15,10 @@ from ducktrail.pack.rules import Rule, load_rule
 class Pack:
     rules: tuple[Rule, ...]
     lock: Lock
+    # The lock file itself: without it every version reads as a draft, so `lock` will not
+    # start a new one unless asked (a deleted lock file would otherwise re-release anything).
+    lock_path: Path
+    lock_found: bool = True
 
     def is_released(self, rule: Rule, version: int) -> bool:
         return str(version) in self.lock.get(rule.id, {})
@@ -41,6 +45,19 @@ class Pack:
 
 def load_pack(rules_dir: Path | None = None, *, collect: bool = False) -> Pack:
     """Load and check every rule; fail at the first bad rule, or with `collect` report all."""
+    pack, problems = _load(rules_dir, fail_fast=not collect)
+    if problems:
+        raise RulePackErrors(problems)
+    return pack
+
+
+def inspect_pack(rules_dir: Path | None = None) -> tuple[Pack, list[RulePackError]]:
+    """Every rule that loads, and every problem of the pack: `lock` checks the SQL of the rules
+    that load and reports it with the others' metadata problems, all in one run."""
+    return _load(rules_dir, fail_fast=False)
+
+
+def _load(rules_dir: Path | None, *, fail_fast: bool) -> tuple[Pack, list[RulePackError]]:
     rules_dir = rules_dir or sqlfiles.rules_dir()
     if not rules_dir.is_dir():
         raise RulePackError("rule folder not found", path=str(rules_dir))
@@ -50,20 +67,20 @@ def load_pack(rules_dir: Path | None = None, *, collect: bool = False) -> Pack:
     try:
         lock = read_lock(lock_file)
     except RulePackError as exc:
-        if not collect:
+        if fail_fast:
             raise
         problems.append(exc)
         lock = {}
-    for folder in sorted(p for p in rules_dir.iterdir() if p.is_dir()):
+    for folder in sorted(p for p in rules_dir.iterdir() if p.is_dir() and not _ignored(p.name)):
         try:
             rule = load_rule(folder)
         except RulePackErrors as exc:
-            if not collect:
+            if fail_fast:
                 raise
             problems.extend(exc.problems)
             continue
         changed = changed_releases([rule], lock)
-        if changed and not collect:
+        if changed and fail_fast:
             raise RulePackErrors(changed)
         problems.extend(changed)
         rules.append(rule)
@@ -77,9 +94,12 @@ def load_pack(rules_dir: Path | None = None, *, collect: bool = False) -> Pack:
         problems.append(
             RulePackError("no rules: expected a folder per rule, with rule.toml and v1.sql", path=str(rules_dir))
         )
-    if problems:
-        raise RulePackErrors(problems)
-    return Pack(rules=tuple(rules), lock=lock)
+    return Pack(rules=tuple(rules), lock=lock, lock_path=lock_file, lock_found=lock_file.exists()), problems
+
+
+def _ignored(name: str) -> bool:
+    """Folders that hold no rule: hidden ones (.cache) and Python's bytecode cache."""
+    return name.startswith(".") or name == "__pycache__"
 
 
 def _ambiguous_names(rules: list[Rule]) -> list[RulePackError]:

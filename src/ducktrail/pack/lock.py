@@ -23,6 +23,8 @@ def read_lock(path: Path) -> Lock:
         return {}
     except (OSError, ValueError) as exc:
         raise RulePackError(f"unreadable lock file: {exc}", path=str(path)) from None
+    except RecursionError:
+        raise RulePackError("unreadable lock file: nested too deeply", path=str(path)) from None
     if not isinstance(data, dict) or not all(
         isinstance(versions, dict) and all(isinstance(h, str) for h in versions.values()) for versions in data.values()
     ):
@@ -67,7 +69,16 @@ def locked_with_drafts(rules: Iterable[Rule], lock: Lock) -> Lock:
     updated: Lock = {rule_id: dict(versions) for rule_id, versions in lock.items()}
     for rule in rules:
         entry = updated.setdefault(rule.id, {})
+        newest_released = max(map(int, entry), default=0)
         for version in rule.versions:
+            if str(version.number) not in entry and version.number < newest_released:
+                # Versions are released in order: an older one missing from the lock lost its entry.
+                raise RulePackError(
+                    f"version {version.number} of {rule.id} is not in the lock file, though version"
+                    f" {newest_released} is released: restore its entry (from version control) rather than"
+                    " release it again",
+                    path=str(version.path),
+                )
             entry.setdefault(str(version.number), version.sha256)
     return {rule_id: dict(sorted(v.items(), key=lambda kv: int(kv[0]))) for rule_id, v in sorted(updated.items())}
 

@@ -105,6 +105,8 @@ def load_rule(folder: Path) -> Rule:
         raise RulePackErrors(
             [RulePackError(f"invalid TOML: {exc}", path=str(toml_path), line=_toml_error_line(exc, text))]
         ) from None
+    except RecursionError:
+        raise RulePackErrors([RulePackError("invalid TOML: nested too deeply", path=str(toml_path))]) from None
     fields = _Fields(data, text, str(toml_path))
     rule = _build_rule(fields, folder)
     if fields.problems:
