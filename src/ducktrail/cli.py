@@ -129,11 +129,11 @@ def parse_time(value: str | None, option: str) -> datetime | None:
     return moment
 
 
-def load_pack_or_fail(*, collect: bool = False):  # noqa: ANN201 - the Pack type would pull the loader in at import
+def load_pack_or_fail():  # noqa: ANN201 - the Pack type would pull the loader in at import
     from ducktrail.pack.loader import load_pack
 
     try:
-        return load_pack(collect=collect)
+        return load_pack()
     except DucktrailError as error:
         fail(error)
 
