@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.support import REPO
 
 # `_duckdb` is DuckDB's compiled module; `duckdb` is the package's Python layer over it.
@@ -136,9 +138,14 @@ def test_a_database_that_is_not_a_regular_file_is_refused_at_once(tmp_path):
     assert f"{fifo}: not a regular file, as a database is one" in done.stderr
 
 
-def test_a_scan_with_its_output_closed_refuses_to_lose_the_alerts():
+@pytest.mark.parametrize(
+    "command",
+    [["scan", "fixtures/AWSLogs"], ["transpile", "aws-lambda-function-invoked-cross-account", "-d", "spark"], ["list"]],
+    ids=["scan", "transpile", "list"],
+)
+def test_a_command_with_its_output_closed_refuses_to_lose_the_output(command):
     done = subprocess.run(
-        [sys.executable, "-m", "ducktrail", "scan", "fixtures/AWSLogs"],
+        [sys.executable, "-m", "ducktrail", *command],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

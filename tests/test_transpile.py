@@ -79,6 +79,37 @@ def test_no_match_is_null_everywhere(dialect, expected):
     assert rule_sql("SELECT NULLIF(regexp_extract(arn, ':([0-9]{12}):', 1), '') FROM t", dialect) == expected
 
 
+# The same trap without the rule's NULLIF: the engines that give NULL give '' again.
+@pytest.mark.parametrize(
+    ("dialect", "expected"),
+    [
+        ("duckdb", "SELECT REGEXP_EXTRACT(arn, ':(role)/', 1) = '' FROM t"),
+        ("spark", "SELECT REGEXP_EXTRACT(arn, ':(role)/') = '' FROM t"),
+        (
+            "snowflake",
+            "SELECT COLLATE(CASE WHEN arn IS NULL THEN NULL ELSE COALESCE(REGEXP_SUBSTR(arn, ':(role)/', 1, 1, 'c',"
+            " 1), '') END, 'utf8') = '' FROM t",
+        ),
+        (
+            "bigquery",
+            "SELECT CASE WHEN arn IS NULL THEN NULL ELSE COALESCE(REGEXP_EXTRACT(arn, ':(role)/'), '') END = '' FROM t",
+        ),
+        (
+            "trino",
+            "SELECT CASE WHEN arn IS NULL THEN NULL ELSE COALESCE(REGEXP_EXTRACT(arn, ':(role)/', 1), '')"
+            " END = '' FROM t",
+        ),
+        (
+            "athena",
+            "SELECT CASE WHEN arn IS NULL THEN NULL ELSE COALESCE(REGEXP_EXTRACT(arn, ':(role)/', 1), '')"
+            " END = '' FROM t",
+        ),
+    ],
+)
+def test_no_match_is_an_empty_string_everywhere_without_nullif(dialect, expected):
+    assert rule_sql("SELECT regexp_extract(arn, ':(role)/', 1) = '' FROM t", dialect) == expected
+
+
 # Trap: list aggregation. NULLs kept by Trino's ARRAY_AGG, NULL for no rows, BigQuery's ban on
 # sorting an aggregate, ClickHouse's missing ARRAY_SORT.
 @pytest.mark.parametrize(

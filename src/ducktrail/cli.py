@@ -76,6 +76,8 @@ def keep_going_helps(paths: list[str] | None, error: InputError) -> bool:
 def emit(text: str, **options: Any) -> None:
     """Text on standard output. A write that fails (a full disk) ends the run with an error: the
     alerts did not reach their reader. A reader that stopped early (`| head`) had what it wanted."""
+    if sys.stdout is None:  # started with the descriptor closed (`ducktrail transpile ... >&-`)
+        fail(UsageError("standard output is closed: the output would be lost"))
     try:
         typer.echo(text, **options)
     except BrokenPipeError:

@@ -34,7 +34,7 @@
 -- TBLPROPERTIES (
 --   'projection.enabled' = 'true',
 --   'projection.region.type' = 'enum',
---   'projection.region.values' = 'us-east-1,us-east-2,us-west-1,us-west-2,eu-west-1',
+--   'projection.region.values' = 'af-south-1,ap-east-1,ap-northeast-1,ap-northeast-2,ap-northeast-3,ap-south-1,ap-south-2,ap-southeast-1,ap-southeast-2,ap-southeast-3,ap-southeast-4,ap-southeast-5,ap-southeast-7,ca-central-1,ca-west-1,eu-central-1,eu-central-2,eu-north-1,eu-south-1,eu-south-2,eu-west-1,eu-west-2,eu-west-3,il-central-1,me-central-1,me-south-1,mx-central-1,sa-east-1,us-east-1,us-east-2,us-west-1,us-west-2',
 --   'projection.timestamp.type' = 'date',
 --   'projection.timestamp.format' = 'yyyy/MM/dd',
 --   'projection.timestamp.range' = '2024/01/01,NOW',
@@ -46,7 +46,9 @@
 --
 -- An organization trail delivers each account's files under AWSLogs/<org-id>/<account-id>/
 -- CloudTrail/: point LOCATION and the template there, one table per account (or add an account
--- projection column to the path). The adapter reads every partition. To scan less (Athena bills by bytes read), add a filter
+-- projection column to the path). An enum projection reads only the regions it lists: events
+-- of a region left out (a region AWS opens later) are never scanned, so keep the list whole.
+-- The adapter reads every partition. To scan less (Athena bills by bytes read), add a filter
 -- on the projection columns below, e.g. WHERE "timestamp" >= '2026/11/01'.
 -- Shaped as Elastic's pipeline shapes values for the rules: '', '-', 'none', {} and [] are
 -- NULL; source_ip only holds sourceIPAddress when it is an IP address. event_time is UTC.

@@ -14,6 +14,7 @@ from ducktrail.transpile.rewrites.binary_collation import binary_collation
 from ducktrail.transpile.rewrites.clickhouse_function_names import clickhouse_function_names
 from ducktrail.transpile.rewrites.partial_regex_match import partial_regex_match
 from ducktrail.transpile.rewrites.refuse_untranslatable import refuse_untranslatable
+from ducktrail.transpile.rewrites.regex_no_match import regex_no_match
 from ducktrail.transpile.rewrites.sorted_distinct_lists import sorted_distinct_lists
 
 Rewrite = Callable[[exp.Expression, str], exp.Expression]
@@ -24,6 +25,7 @@ REWRITES: tuple[Rewrite, ...] = (
     sorted_distinct_lists,
     binary_collation,
     partial_regex_match,
+    regex_no_match,
     clickhouse_function_names,
 )
 

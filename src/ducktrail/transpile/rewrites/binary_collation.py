@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-COMPARISONS = (exp.Like, exp.EQ, exp.NEQ)
+COMPARISONS = (exp.Like, exp.EQ, exp.NEQ, exp.StartsWith)
 
 
 def binary_collation(tree: exp.Expression, dialect: str) -> exp.Expression:
@@ -19,17 +19,29 @@ def binary_collation(tree: exp.Expression, dialect: str) -> exp.Expression:
     >>> tree = sqlglot.parse_one("SELECT * FROM t WHERE name LIKE 'Invoke%' AND n = 1", read="duckdb")
     >>> binary_collation(tree, "snowflake").sql("snowflake")
     "SELECT * FROM t WHERE COLLATE(name, 'utf8') LIKE 'Invoke%' AND n = 1"
+    >>> tree = sqlglot.parse_one("SELECT * FROM t WHERE 'a' = name OR name IN ('Invoke', 'InvokeAsync')", read="duckdb")
+    >>> binary_collation(tree, "snowflake").sql("snowflake")
+    "SELECT * FROM t WHERE 'a' = COLLATE(name, 'utf8') OR COLLATE(name, 'utf8') IN ('Invoke', 'InvokeAsync')"
     """
     if dialect != "snowflake":
         return tree
 
     def replace(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, COMPARISONS) and _is_string(node.expression) and not _is_string(node.this):
-            node.set("this", exp.Collate(this=node.this.copy(), expression=exp.Literal.string("utf8")))
+        if isinstance(node, COMPARISONS):
+            for this, other in (("this", "expression"), ("expression", "this")):
+                if _is_string(node.args.get(other)) and not _is_string(node.args.get(this)):
+                    node.set(this, _binary(node.args[this]))
+                    break
+        elif isinstance(node, exp.In) and any(_is_string(value) for value in node.expressions):
+            node.set("this", _binary(node.this))
         return node
 
     return tree.transform(replace)
 
 
-def _is_string(node: exp.Expression) -> bool:
+def _binary(node: exp.Expression) -> exp.Expression:
+    return exp.Collate(this=node.copy(), expression=exp.Literal.string("utf8"))
+
+
+def _is_string(node: exp.Expression | None) -> bool:
     return isinstance(node, exp.Literal) and node.is_string
