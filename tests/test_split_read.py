@@ -33,6 +33,15 @@ RULES = {
     "limit": [
         RuleQuery("first", "SELECT event_id FROM cloudtrail_events WHERE event_name LIKE 'Invoke%' ORDER BY 1 LIMIT 3")
     ],
+    # Tests of the call (IN, a prefix) read first, the others after (engine/selective_first.py).
+    "call_tests_first": [
+        RuleQuery(
+            "calls",
+            "SELECT event_name, user_identity_arn, count(*) AS n FROM cloudtrail_events"
+            " WHERE user_identity_arn IS NOT NULL AND event_source IN ('lambda.amazonaws.com', 'sts.amazonaws.com')"
+            " AND starts_with(event_name, 'Invoke') AND error_code IS NULL GROUP BY ALL ORDER BY ALL",
+        )
+    ],
 }
 
 

@@ -450,7 +450,7 @@ class DuckDBEngine:
         """The read split across threads (engine/split_read.py), as a context manager yielding
         the relation to scan; None when one query must read the files: one thread or one file,
         or a rule that may use rows no row filter describes (engine/row_filter.py)."""
-        from ducktrail.engine import row_filter, split_read
+        from ducktrail.engine import row_filter, selective_first, split_read
 
         (threads,) = self.con.execute("SELECT current_setting('threads')").fetchone()
         shares = min(int(threads), len(self._files))
@@ -462,7 +462,10 @@ class DuckDBEngine:
         # Only the columns the rules use: a rule whose filter keeps most events then copies less.
         selected = "*" if columns is None else ", ".join(sorted(columns)) or "source_file"
         template = json.loads(self._parse_tree(f"SELECT {selected} FROM cloudtrail_events"))
-        template["statements"][0]["node"]["where_clause"] = predicate
+        case = json.loads(self._parse_tree(f"SELECT 1 WHERE {selective_first.CASE_TEMPLATE}"))
+        template["statements"][0]["node"]["where_clause"] = selective_first.selective_first(
+            predicate, case["statements"][0]["node"]["where_clause"]
+        )
         (select_sql,) = self.con.execute("SELECT json_deserialize_sql(?::JSON)", [json.dumps(template)]).fetchone()
         return split_read.read_in_shares(self.con, self._files, select_sql, shares)
 
