@@ -707,6 +707,16 @@ def test_stopping_at_an_unreadable_file_says_what_was_kept_and_how_to_go_on(tmp_
     assert "--keep-going" not in run(*args, str(tmp_path / "in"), "-q").stderr
 
 
+def test_a_path_that_stops_an_ingest_before_it_loads_does_not_speak_of_kept_batches(tmp_path):
+    write_trail_file(tmp_path / "in" / "good.json", [invoke()])
+    missing = tmp_path / "missing"
+    result = run("ingest", str(tmp_path / "in"), str(missing), "--db", str(tmp_path / "trail.duckdb"))
+    assert result.exit_code == 3, result.output
+    lines = result.stderr.splitlines()
+    assert lines[-2] == f"ducktrail: error: {missing}: no such file or directory", result.output
+    assert lines[-1].startswith("ducktrail: --keep-going skips unreadable files, loads the rest"), result.output
+
+
 @pytest.mark.parametrize(
     "args",
     [

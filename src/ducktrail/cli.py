@@ -10,7 +10,15 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from ducktrail.errors import DucktrailError, ExitCode, InputError, OutputError, UsageError, WrongSourceError
+from ducktrail.errors import (
+    DucktrailError,
+    ExitCode,
+    InputError,
+    OutputError,
+    PathError,
+    UsageError,
+    WrongSourceError,
+)
 from ducktrail.report.formats import TABLE_ROWS, printable
 
 EXIT_CODES = """Exit codes: 0 clean run (alerts or not); 1 alerts found and --fail-on-alerts given;
@@ -313,9 +321,9 @@ def ingest(
         )
     except InputError as error:
         about_input = error.path != database and not quiet and keep_going_helps(paths, error)
-        fail(
-            error, "batches loaded before it are kept; " + KEEP_GOING_HINT.format(verb="loads") if about_input else None
-        )
+        # A path that cannot be listed stops the run before any batch is loaded.
+        kept = "" if isinstance(error, PathError) else "batches loaded before it are kept; "
+        fail(error, kept + KEEP_GOING_HINT.format(verb="loads") if about_input else None)
     except DucktrailError as error:
         fail(error)
     for line in warnings(report):

@@ -56,6 +56,11 @@ class InputError(DucktrailError):
     exit_code = ExitCode.INPUT
 
 
+class PathError(InputError):
+    """A path given, or found in a folder, that cannot be read: found while the paths are listed,
+    before any file is read or anything stored."""
+
+
 class OutputError(DucktrailError):
     """Standard output that cannot be written (a full disk): the run's result is lost, as when a
     database cannot be written, so it exits as input failures do."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ducktrail.engine.literal_paths import has_glob
-from ducktrail.errors import InputError
+from ducktrail.errors import InputError, PathError
 
 JSON_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 
@@ -80,7 +80,7 @@ def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
             files.append(path)
 
     def unlisted(error: OSError) -> None:
-        fail(InputError(f"cannot list folder: {error.strerror}", path=str(error.filename)))
+        fail(PathError(f"cannot list folder: {error.strerror}", path=str(error.filename)))
 
     for given in paths:
         if os.path.isdir(given):
@@ -99,7 +99,7 @@ def discover(paths: list[str], *, keep_going: bool = False) -> Discovery:
         elif os.path.isfile(given):
             consider(given, explicit=True)
         else:
-            fail(InputError(why_unusable(given), path=given))
+            fail(PathError(why_unusable(given), path=given))
     return Discovery(files=tuple(files), skipped=tuple(skipped), unreadable=tuple(unreadable))
 
 
@@ -131,12 +131,12 @@ def skip_reason(path: str, *, explicit: bool) -> str | None:
             path.encode("utf-8")
         except UnicodeEncodeError:
             # DuckDB takes paths as UTF-8 text; Python keeps other bytes as lone surrogates.
-            raise InputError("cannot read: the file name is not valid UTF-8", path=path) from None
+            raise PathError("cannot read: the file name is not valid UTF-8", path=path) from None
     parts = Path(path).parts
     name = parts[-1] if parts else path
     if "?" in path and name.lower().endswith(".gz"):
         # DuckDB decides on decompression from the path with anything after a '?' cut off.
-        raise InputError(
+        raise PathError(
             "cannot read: DuckDB does not decompress a .gz file whose path holds a '?'; rename the file or its folder",
             path=path,
         )
@@ -149,13 +149,13 @@ def skip_reason(path: str, *, explicit: bool) -> str | None:
         if os.path.getsize(path) == 0:
             return EMPTY_FILE
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=path) from None
+        raise PathError(f"cannot read: {exc.strerror}", path=path) from None
     if not os.access(path, os.R_OK):
-        raise InputError("permission denied", path=path)
+        raise PathError("permission denied", path=path)
     if "\\" in path and has_glob(path):
         # DuckDB finds such a path as a pattern, and its pattern matching takes a backslash for
         # a folder separator.
-        raise InputError(
+        raise PathError(
             "cannot read: DuckDB cannot open a file whose path holds both a backslash and one of [ * ?;"
             " rename the file or its folder",
             path=path,
