@@ -128,9 +128,7 @@ def _load(
     # Other names a pending file is stored by: replaced with it, in its batch's transaction, so
     # that a file that cannot be read now keeps what was stored from it under any name.
     aliases: dict[str, list[str]] = {}
-    by_name: dict[str, list[str]] = {}
-    for name in known:
-        by_name.setdefault(os.path.basename(name), []).append(name)
+    by_stem = _by_stem(known)
     for real, path in given.items():
         stat = os.stat(real)
         stamps[real] = FileStamp(stat.st_size, stat.st_mtime)
@@ -138,15 +136,14 @@ def _load(
             report.files_unchanged += 1
         else:
             pending.append(real)
-            aliases[real] = [name for name in _stored_as(path, real, known, by_name) if name != real]
+            aliases[real] = [name for name in _stored_as(path, real, known, by_stem) if name != real]
     # A stored file that is empty now holds no events: what it held goes, as a changed file's would.
-    emptied = [
-        names
-        for skipped in skipped_files
-        if skipped.reason == EMPTY_FILE
-        for names in [_stored_as(skipped.path, os.path.realpath(skipped.path), known)]
-        if names
-    ]
+    emptied = []
+    for skipped in skipped_files:
+        if skipped.reason == EMPTY_FILE:
+            names = _stored_as(skipped.path, os.path.realpath(skipped.path), known)
+            if names:
+                emptied.append(names)
     if emptied:
         store.forget([name for names in emptied for name in names])
         report.files_emptied = len(emptied)
@@ -162,13 +159,27 @@ def _load(
     stored = [path for path in pending if path not in failed]
     # A file stored under another of its names is the same file, not a copy elsewhere.
     renamed = {path for path in stored if aliases.get(path)}
-    report.stored_elsewhere = _stored_elsewhere([path for path in stored if path not in renamed], given, stamps, known)
+    report.stored_elsewhere = _stored_elsewhere(
+        [path for path in stored if path not in renamed], given, stamps, known, by_stem
+    )
     report.files_total, report.events_total = store.totals()
     store.checkpoint()
 
 
+def _by_stem(known: dict[str, FileStamp]) -> dict[str, list[str]]:
+    """Stored paths by file name without .gz: where to look for a file stored under another path."""
+    by_stem: dict[str, list[str]] = {}
+    for path in known:
+        by_stem.setdefault(os.path.basename(path).removesuffix(".gz"), []).append(path)
+    return by_stem
+
+
 def _stored_elsewhere(
-    stored: list[str], given: dict[str, str], stamps: dict[str, FileStamp], known: dict[str, FileStamp]
+    stored: list[str],
+    given: dict[str, str],
+    stamps: dict[str, FileStamp],
+    known: dict[str, FileStamp],
+    by_stem: dict[str, list[str]],
 ) -> list[tuple[str, str]]:
     """Files just stored for the first time that have the name of a file stored before and not
     given now: with its size, or with .gz added or taken away (`gzip -r`, `gunzip -r`). CloudTrail
@@ -177,12 +188,9 @@ def _stored_elsewhere(
     >>> stamp = FileStamp(10, 0.0)
     >>> known = {"/old/a.json.gz": stamp, "/old/b.json": stamp, "/old/c.json": FileStamp(99, 0.0)}
     >>> new = {"/new/a.json.gz": stamp, "/old/b.json.gz": FileStamp(4, 0.0), "/new/c.json": stamp}
-    >>> _stored_elsewhere(list(new), {path: path for path in new}, new, known)
+    >>> _stored_elsewhere(list(new), {path: path for path in new}, new, known, _by_stem(known))
     [('/new/a.json.gz', '/old/a.json.gz'), ('/old/b.json.gz', '/old/b.json')]
     """
-    by_stem: dict[str, list[str]] = {}
-    for path in known:
-        by_stem.setdefault(os.path.basename(path).removesuffix(".gz"), []).append(path)
     pairs = []
     for real in stored:
         if real in known:
@@ -199,14 +207,15 @@ def _stored_elsewhere(
 
 
 def _stored_as(
-    path: str, real: str, known: dict[str, FileStamp], by_name: dict[str, list[str]] | None = None
+    path: str, real: str, known: dict[str, FileStamp], by_stem: dict[str, list[str]] | None = None
 ) -> list[str]:
     """The names a file is stored by: its real path, and any path through a symlink, by which
     ducktrail stored files before it resolved links: the absolute path it was given by, or a
-    stored path of the same name (`by_name`: stored paths by file name) that leads to it."""
+    stored path of the same name (found in `by_stem`, from _by_stem) that leads to it."""
     names = [name for name in dict.fromkeys((real, os.path.abspath(path))) if name in known]
-    for stored in (by_name or {}).get(os.path.basename(real), []):
-        if stored not in names and os.path.realpath(stored) == real:
+    name = os.path.basename(real)
+    for stored in (by_stem or {}).get(name.removesuffix(".gz"), []):
+        if stored not in names and os.path.basename(stored) == name and os.path.realpath(stored) == real:
             names.append(stored)
     return names
 

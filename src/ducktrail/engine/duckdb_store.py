@@ -296,17 +296,14 @@ def unwritable_problem(engine: DuckDBEngine, catalog: str) -> str | None:
     """Why ingest cannot write the tables of a database that schema_problem accepts, or None: it
     replaces a file's row by its path's key, and fills only its own columns."""
     con = engine.con
-    keyed = con.execute(
-        "SELECT count(*) FROM duckdb_constraints() WHERE database_name = ? AND schema_name = 'main'"
-        " AND lower(table_name) = ? AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
-        " AND constraint_column_names = ['path']",
-        [catalog, FILES_TABLE],
-    ).fetchone()[0]
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables()"
-        " WHERE database_name = ? AND schema_name = 'main' AND lower(table_name) = ?",
-        [catalog, FILES_TABLE],
-    ).fetchone()[0]
+    exists, keyed = con.execute(
+        "SELECT (SELECT count(*) FROM duckdb_tables()"
+        " WHERE database_name = $catalog AND schema_name = 'main' AND lower(table_name) = $table),"
+        " (SELECT count(*) FROM duckdb_constraints()"
+        " WHERE database_name = $catalog AND schema_name = 'main' AND lower(table_name) = $table"
+        " AND constraint_type IN ('PRIMARY KEY', 'UNIQUE') AND constraint_column_names = ['path'])",
+        {"catalog": catalog, "table": FILES_TABLE},
+    ).fetchone()
     if exists and not keyed:
         return f"its table {FILES_TABLE} has no primary key on path (rebuilt without it?)"
     for table, own in ((EVENTS_TABLE, EVENT_COLUMNS), (FILES_TABLE, FILES_COLUMNS)):
