@@ -565,6 +565,51 @@ def test_csv_keeps_escape_sequences_from_the_logs_when_written_to_a_pipe(tmp_pat
     assert principal in result.stdout, repr(result.stdout)
 
 
+def test_csv_shows_escape_sequences_from_the_logs_as_escapes_on_a_terminal(tmp_path):
+    import pty
+    import select
+
+    principal = "arn:aws:iam::444455556666:user/\x1b[2J\x1b]0;owned\x07name"
+    write_trail_file(tmp_path / "t.json", [invoke(principal, event_id="e-1")])
+    controller, terminal = pty.openpty()
+    with open(terminal, "wb", closefd=True) as stdout:
+        done = subprocess.run(
+            [sys.executable, "-m", "ducktrail", "scan", str(tmp_path), "-q", "-f", "csv"],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+            timeout=60,
+            check=False,
+        )
+    shown = b""
+    while True:  # the child has exited; what it wrote is buffered in the terminal
+        if not select.select([controller], [], [], 0.5)[0]:
+            break
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert done.returncode == 0, done.stderr
+    assert b"\x1b" not in shown and b"\x07" not in shown, shown
+    assert b"user/\\x1b[2J\\x1b]0;owned\\x07name" in shown, shown
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [pytest.param([], id="no_files"), pytest.param(["bad.json"], id="every_file_unreadable")],
+)
+def test_a_scan_that_reads_no_file_still_prints_the_csv_header(tmp_path, inputs):
+    for name in inputs:
+        (tmp_path / name).write_text("garbage")
+    result = run("scan", str(tmp_path), "-f", "csv", "--keep-going")
+    assert result.stdout.splitlines()[0].endswith(",".join(ALERT_KEYS)), result.output
+    assert len(result.stdout.splitlines()) == 1, result.output
+
+
 def test_file_names_in_messages_show_control_characters_as_escapes(tmp_path):
     bad = tmp_path / "evil\x1b]0;owned\x07\x1b[2J.json"
     bad.write_text("not json")

@@ -264,6 +264,9 @@ def scan(
         emit(render_table(report.alerts, max_rows=rows))
     else:
         text = FORMATS[output_format.value](report.alert_json, report.alert_columns)
+        if output_format is OutputFormat.csv and sys.stdout.isatty():
+            # Values come from logs: on a terminal an escape sequence in one is shown, not obeyed.
+            text = "\n".join(printable(line) for line in text.split("\n"))
         if text:  # no alert in NDJSON is no line, not an empty one
             # color=True: click would otherwise strip what looks like a terminal escape from the
             # values of a CSV written to a pipe or file (JSON escapes them itself).

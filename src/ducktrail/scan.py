@@ -167,10 +167,11 @@ def scan(
     if source == "ecs":
         report.time_field = "@timestamp"
     files = list(found.files)
-    if not files:
-        return report
     settings = warm.for_files(source, threads, memory_limit)
     with warm.take(**settings) or DuckDBEngine(**settings) as engine:
+        if not files:
+            _add_columns(report, rules, _described(engine, rules))  # a CSV's header, even of nothing
+            return report
         return _scan_files(engine, rules, files, report, since, until, keep_going, progress)
 
 
@@ -199,22 +200,35 @@ def _scan_files(
     if result is not None:
         _account(report, files, result.counts, keep_going, engine.source)
         _add_alerts(report, rules, result)
+    else:  # every file unreadable (--keep-going): no alerts, but their columns
+        _add_columns(report, rules, _described(engine, rules))
     return report
+
+
+def _described(engine: DuckDBEngine, rules: list[SelectedRule]) -> dict[str, tuple[str, ...]]:
+    """Each rule's output columns, with no file read."""
+    with engine.over_no_files():
+        return {chosen.key: engine.output_columns(chosen.query()) for chosen in rules}
 
 
 def _add_alerts(report: ScanReport, rules: list[SelectedRule], result: EngineResult) -> None:
     """Each alert's JSON object with its rule's metadata first, joined as text: large results
     need no parse and no second write in Python. Also the columns, known with no alert too."""
+    _add_columns(report, rules, result.columns)
     for chosen in rules:
-        clash = [name for name in result.columns[chosen.key] if name in RULE_KEYS]
-        if clash:
-            raise RulePackError(f"rule {chosen.key} returns {', '.join(clash)}, which ducktrail adds to every alert")
-        metadata = _metadata(chosen)
-        head = json.dumps(metadata, ensure_ascii=False, separators=(",", ":"))[:-1]
+        head = json.dumps(_metadata(chosen), ensure_ascii=False, separators=(",", ":"))[:-1]
         report.alert_json.extend(
             head + ("}" if text == "{}" else "," + text[1:]) for text in result.alert_json[chosen.key]
         )
-        for name in (*metadata, *result.columns[chosen.key]):
+
+
+def _add_columns(report: ScanReport, rules: list[SelectedRule], columns: dict[str, tuple[str, ...]]) -> None:
+    """The alerts' keys in order: each rule's metadata, then its output columns."""
+    for chosen in rules:
+        clash = [name for name in columns[chosen.key] if name in RULE_KEYS]
+        if clash:
+            raise RulePackError(f"rule {chosen.key} returns {', '.join(clash)}, which ducktrail adds to every alert")
+        for name in (*_metadata(chosen), *columns[chosen.key]):
             if name not in report.alert_columns:
                 report.alert_columns.append(name)
 
