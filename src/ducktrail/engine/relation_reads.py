@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ducktrail.engine.read_fields import tree_nodes
+
 RELATION = "cloudtrail_events"
 
 
@@ -58,15 +60,11 @@ def reads(tree: dict[str, Any], relation: str = RELATION) -> int | None:
     return count(tree, ())
 
 
-def _cte_definitions(node: Any) -> list[tuple[str, Any]]:
+def _cte_definitions(tree: Any) -> list[tuple[str, Any]]:
     """Every CTE defined anywhere in the tree, as (lower-case name, body)."""
-    found = []
-    if isinstance(node, dict):
-        for entry in (node.get("cte_map") or {}).get("map", []):
-            found.append((str(entry["key"]).lower(), entry["value"]))
-        for value in node.values():
-            found.extend(_cte_definitions(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(_cte_definitions(item))
-    return found
+    return [
+        (str(entry["key"]).lower(), entry["value"])
+        for node in tree_nodes(tree)
+        if isinstance(node.get("cte_map"), dict)
+        for entry in node["cte_map"].get("map", [])
+    ]
