@@ -88,6 +88,32 @@ def test_only_the_rendered_string_still_finds_the_function_account(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("line", "detail"),
+    [
+        ({"event": "Invoke"}, 'Expected OBJECT, but got VARCHAR: "Invoke"'),
+        ({"_source": {"event": {"action": "Invoke"}, "cloud": {"account": "1"}}}, "Expected OBJECT"),
+        ({"event": {"action": "Invoke"}, "aws": {"cloudtrail": {"resources": [5]}}}, "Expected OBJECT"),
+    ],
+    ids=["event_not_an_object", "hit_with_account_not_an_object", "resource_not_an_object"],
+)
+def test_a_malformed_document_is_named_by_its_line_in_the_export_words(tmp_path, line, detail):
+    document = elastic_oracle.ecs_document(invoke(), keep_flattened=True)
+    path = write_ndjson(tmp_path / "export.ndjson", [document, document, line])
+    with pytest.raises(InputError) as raised:
+        scan_paths(path, source="ecs")
+    assert (raised.value.path, raised.value.record) == (str(path), 3), str(raised.value)
+    assert f"not Elastic CloudTrail documents ({detail}" in str(raised.value)
+
+
+def test_an_array_of_documents_is_told_the_export_shape(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps([elastic_oracle.ecs_document(invoke(), keep_flattened=True)]))
+    with pytest.raises(InputError) as raised:
+        scan_paths(path, source="ecs")
+    assert "a JSON array at the top level; expected one document per line, as Elastic exports them" in str(raised.value)
+
+
+@pytest.mark.parametrize(
     ("source", "files", "message"),
     [
         (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineError, FileCount, first_line
@@ -18,6 +19,13 @@ from ducktrail.errors import InputError, WrongSourceError
 from ducktrail.inputs import locate
 
 Result = TypeVar("Result")
+
+# What a file of each --source holds, in the words of the messages about one that does not.
+NOT_OF_SOURCE = {"cloudtrail": "not CloudTrail JSON", "ecs": "not Elastic CloudTrail documents"}
+EXPECTED_VALUES = {
+    "cloudtrail": '{"Records": [...]} or one event per line',
+    "ecs": "one document per line, as Elastic exports them",
+}
 
 
 class RejectedFiles(Exception):
@@ -68,11 +76,8 @@ def read_tolerantly(
 def not_cloudtrail(path: str, source: str = "cloudtrail") -> InputError:
     """A file whose every record lacks all the fields that mark an event of `source`, saying so
     when its records are the other source's events (--source given or left out by mistake)."""
-    if source == "ecs":
-        keys = ", ".join(f"event.{key}" for key in locate.ECS_EVENT_KEYS)
-        message = f"not Elastic CloudTrail documents: no record has any of {keys}"
-    else:
-        message = f"not CloudTrail JSON: no record has any of {', '.join(locate.EVENT_KEYS)}"
+    keys = [f"event.{key}" for key in locate.ECS_EVENT_KEYS] if source == "ecs" else locate.EVENT_KEYS
+    message = f"{NOT_OF_SOURCE[source]}: no record has any of {', '.join(keys)}"
     # One read of the file for both: it may be tens of megabytes.
     other_source, unrecognized = locate.first_records(
         path, lambda record: locate.source_of(record) not in (None, source), _not_an_event
@@ -107,7 +112,7 @@ def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all
     named = [f for f in files if f in message]
     if named and not find_all:
         culprit = max(named, key=len)
-        return [explain(culprit, message)]
+        return [explain(culprit, message, engine.source)]
     problems = []
     for path in files:
         try:
@@ -115,7 +120,7 @@ def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all
         except engine.resource_errors:
             raise
         except engine.error_types as probe_exc:
-            problems.append(explain(path, str(probe_exc)))
+            problems.append(explain(path, str(probe_exc), engine.source))
             if not find_all:
                 break
     if not problems:
@@ -123,8 +128,9 @@ def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all
     return problems
 
 
-def explain(path: str, engine_message: str) -> InputError:
-    """An InputError for `path` in the user's terms, from the engine's message."""
+def explain(path: str, engine_message: str, source: str = "cloudtrail") -> InputError:
+    """An InputError for `path` in the user's terms, from the engine's message about a file of
+    `source` (cloudtrail or ecs)."""
     # The message quotes the path; a folder named 'gzip-exports' must not steer the diagnosis.
     text = " ".join(engine_message.replace(path, "<file>").replace(reported(path), "<file>").split())
     if not os.path.isfile(path):
@@ -160,12 +166,12 @@ def explain(path: str, engine_message: str) -> InputError:
     if "transform error" in text or "Expected" in text:
         detail = (_after(text, r"in (?:record/value|line) \d+: ") or text).split(" Try setting")[0].rstrip(". ")
         if detail.startswith("Expected OBJECT, but got ARRAY") and locate.starts_with(path, b"["):
-            detail = 'a JSON array at the top level; expected {"Records": [...]} or one event per line'
+            detail = "a JSON array at the top level; expected " + EXPECTED_VALUES[source]
         if "duplicate key" in detail:
             record = locate.first_record(path, locate.has_duplicate_keys, duplicates=True)
         else:
-            record = locate.first_record(path, locate.is_malformed)
-        return InputError(f"not CloudTrail JSON ({detail})", path=path, record=record)
+            record = locate.first_record(path, partial(locate.is_malformed, shape=locate.SHAPES[source]))
+        return InputError(f"{NOT_OF_SOURCE[source]} ({detail})", path=path, record=record)
     return InputError(first_line(Exception(text)), path=path)
 
 

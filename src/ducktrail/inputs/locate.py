@@ -17,11 +17,22 @@ EVENT_KEYS = ("eventVersion", "eventSource", "eventName", "eventID")
 ECS_EVENT_KEYS = ("provider", "action", "id")  # event.* in Elastic's documents
 PLACEHOLDERS = ("", "-", "none")
 
-# The nested shapes the reader's schema insists on (objects and lists of objects); a record
-# breaking one makes DuckDB reject the whole file. Scalar fields accept any JSON value.
+# The nested shapes each source adapter's schema insists on (objects and lists of objects); a
+# record breaking one makes DuckDB reject the whole file. Scalar fields accept any JSON value.
 _SHAPE: dict[str, Any] = {
     "userIdentity": {"sessionContext": {"sessionIssuer": {}}},
     "resources": [{}],
+}
+_ECS_DOCUMENT_SHAPE: dict[str, Any] = {
+    "event": {},
+    "aws": {"cloudtrail": {"user_identity": {}, "flattened": {}, "resources": [{}]}},
+    "source": {},
+    "cloud": {"account": {}},
+}
+# A line of an Elastic export is a document or a search hit wrapping one (sql/sources/duckdb/ecs.sql).
+SHAPES: dict[str, Any] = {
+    "cloudtrail": _SHAPE,
+    "ecs": {"_source": _ECS_DOCUMENT_SHAPE, **_ECS_DOCUMENT_SHAPE},
 }
 
 
@@ -87,12 +98,14 @@ def _present(record: dict[str, Any], keys: tuple[str, ...]) -> bool:
 
 
 def is_malformed(record: Any, shape: Any = _SHAPE) -> bool:
-    """Whether a record breaks the nested shapes the reader needs.
+    """Whether a record breaks the nested shapes the reader needs (by default CloudTrail's).
 
     >>> is_malformed("text"), is_malformed({"userIdentity": "x"}), is_malformed({"resources": [{}]})
     (True, True, False)
     >>> is_malformed({"resources": [5]}), is_malformed({"userIdentity": {"sessionContext": []}})
     (True, True)
+    >>> is_malformed({"_source": {"event": "x"}}, SHAPES["ecs"]), is_malformed({"event": {}}, SHAPES["ecs"])
+    (True, False)
     """
     if isinstance(shape, list):
         return not isinstance(record, list) or any(item is not None and is_malformed(item, shape[0]) for item in record)
