@@ -12,7 +12,9 @@ import pytest
 
 from ducktrail.errors import InputError
 from ducktrail.ingest import ingest
-from ducktrail.report.summary import summary_line
+from ducktrail.inputs.locate import is_event_of
+from ducktrail.report.summary import summary_line, warnings
+from ducktrail.scan import SkippedRecords
 from tests import elastic_oracle
 from tests.support import FIXTURES, invoke, rule_columns, scan_paths, write_ndjson, write_trail_file
 
@@ -65,6 +67,47 @@ def test_ecs_export_of_the_sample_tree_raises_the_same_alerts(tmp_path):
     ecs = scan_paths(exported, source="ecs")
     assert rule_columns(ecs.alerts) == rule_columns(raw.alerts)
     assert ecs.events_read == raw.events_read
+
+
+# Records at the edge of what each adapter reads as an event (its SQL ducktrail_not_event).
+EDGE_RECORDS = [
+    {"_source": {"aws": {"cloudtrail": {"event_version": "1.08"}}}},
+    {"aws": {"cloudtrail": {"event_version": "-"}}},
+    {"event": {"id": "-", "action": ""}},
+    {"event": {"id": 7}},
+    {"_source": {}, "event": {"action": "Invoke"}},
+    {"_source": {"eventName": "Invoke"}},
+    {"eventID": "x"},
+    {"eventVersion": "none", "eventName": None},
+    {"message": "export started"},
+]
+
+
+@pytest.mark.parametrize("source", ["cloudtrail", "ecs"])
+def test_python_names_exactly_the_records_the_adapter_skips(tmp_path, source):
+    first = invoke() if source == "cloudtrail" else export([invoke()])[0]
+    path = write_ndjson(tmp_path / "edge.ndjson", [first, *EDGE_RECORDS])
+    report = scan_paths(path, source=source)
+    skipped = [number for number, record in enumerate(EDGE_RECORDS, start=2) if not is_event_of(record, source)]
+    assert 0 < len(skipped) < len(EDGE_RECORDS), "the edge records must be read both ways"
+    assert [(s.count, s.first_record) for s in report.skipped_records] == [(len(skipped), skipped[0])]
+
+
+@pytest.mark.parametrize(
+    ("source", "other", "hint"),
+    [
+        ("ecs", lambda: invoke(event_id="raw"), "CloudTrail's own events among them: scan those without --source ecs"),
+        ("cloudtrail", lambda: export([invoke()])[0], "Elastic documents among them: scan those with --source ecs"),
+    ],
+)
+def test_a_file_mixing_the_two_sources_says_so(tmp_path, source, other, hint):
+    own = invoke(event_id="own") if source == "cloudtrail" else export([invoke(event_id="own")])[0]
+    path = write_ndjson(tmp_path / "mixed.ndjson", [own, {"message": "x"}, other(), own])
+    report = scan_paths(path, source=source)
+    assert report.skipped_records == [SkippedRecords(str(path), 2, 2, source, other_source=True)]
+    noun = "CloudTrail events" if source == "cloudtrail" else "Elastic CloudTrail documents"
+    assert f"skipped 2 records that are not {noun} (first: record 2; {hint})" in "\n".join(warnings(report))
+    assert f"2 records skipped (not {noun})" in summary_line(report)
 
 
 def test_a_window_counts_the_exported_events_it_leaves_out_for_want_of_a_time(tmp_path):

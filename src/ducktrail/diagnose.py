@@ -80,7 +80,9 @@ def not_cloudtrail(path: str, source: str = "cloudtrail") -> InputError:
     message = f"{NOT_OF_SOURCE[source]}: no record has any of {', '.join(keys)}"
     # One read of the file for both: it may be tens of megabytes.
     other_source, unrecognized = locate.first_records(
-        path, lambda record: locate.source_of(record) not in (None, source), _not_an_event
+        path,
+        lambda record: locate.source_of(record) not in (None, source),
+        lambda record: not locate.is_event_of(record, source),
     )
     if other_source is not None:
         message += (
@@ -96,12 +98,15 @@ def is_not_cloudtrail(count: FileCount | None) -> bool:
     return count is not None and count.records > 0 and count.unrecognized == count.records
 
 
-def first_unrecognized(path: str) -> int | None:
-    return locate.first_record(path, _not_an_event)
-
-
-def _not_an_event(record: object) -> bool:
-    return not locate.is_event(record)
+def first_unrecognized(path: str, source: str = "cloudtrail") -> tuple[int | None, bool]:
+    """The number of the first record that the `source` adapter does not read as an event, and
+    whether such records include the other source's events (a file that mixes the two)."""
+    first, other = locate.first_records(
+        path,
+        lambda record: not locate.is_event_of(record, source),
+        lambda record: locate.source_of(record) not in (None, source) and not locate.is_event_of(record, source),
+    )
+    return first, other is not None
 
 
 def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all: bool) -> list[InputError]:

@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from ducktrail.diagnose import first_unrecognized, is_not_cloudtrail, not_cloudtrail, read_tolerantly
+from ducktrail.diagnose import is_not_cloudtrail, not_cloudtrail, read_tolerantly
 from ducktrail.engine.duckdb_scan import INGEST_MEMORY_PER_THREAD, DuckDBEngine
 from ducktrail.engine.duckdb_store import FileStamp, Store, check_database_name
 from ducktrail.engine.read_counter import FileCount, ReadCounts
@@ -243,7 +243,7 @@ def _load_batches(
             if count is not None:
                 report.events_ingested += count.records - count.unrecognized
                 if count.unrecognized:
-                    report.skipped_records.append(SkippedRecords(path, count.unrecognized, first_unrecognized(path)))
+                    report.skipped_records.append(SkippedRecords.found_in(path, count.unrecognized, engine.source))
         tally.stored(files_done, report.events_ingested - events_before)
 
 

@@ -46,9 +46,19 @@ NO_SOURCE_FILE = "(rows without a source_file)"
 
 @dataclass(frozen=True)
 class SkippedRecords:
+    """Records of a file that its source adapter did not read as events."""
+
     path: str
     count: int
     first_record: int | None
+    source: str = "cloudtrail"
+    # Some of them are the other source's events: the file mixes raw CloudTrail and Elastic documents.
+    other_source: bool = False
+
+    @classmethod
+    def found_in(cls, path: str, count: int, source: str) -> SkippedRecords:
+        first, other_source = first_unrecognized(path, source)
+        return cls(path, count, first, source, other_source)
 
 
 @dataclass
@@ -247,7 +257,7 @@ def _account(report: ScanReport, files: list[str], counts: dict[str, FileCount],
             continue
         report.events_read += count.records - count.unrecognized
         if count.unrecognized:
-            report.skipped_records.append(SkippedRecords(path, count.unrecognized, first_unrecognized(path)))
+            report.skipped_records.append(SkippedRecords.found_in(path, count.unrecognized, source))
         if count.untimed:
             report.untimed_events[path] = count.untimed
 

@@ -28,7 +28,7 @@ from ducktrail.errors import DucktrailError, InputError, RulePackError, UsageErr
 from ducktrail.inputs import layout
 
 # Rows of cloudtrail_events that are not CloudTrail events: the adapter keeps them (all event
-# columns NULL) so they are counted, not lost. Mirrors inputs.locate.is_event, and the adapters'
+# columns NULL) so they are counted, not lost. Mirrors inputs.locate.is_event_of, and the adapters'
 # read hooks test the same on the raw fields (tests/test_read_counts.py checks they agree).
 UNRECOGNIZED = "event_version IS NULL AND event_source IS NULL AND event_name IS NULL AND event_id IS NULL"
 

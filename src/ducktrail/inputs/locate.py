@@ -64,17 +64,6 @@ def starts_with(path: str, first: bytes) -> bool:
         return False
 
 
-def is_event(record: Any) -> bool:
-    """A CloudTrail event, or an Elastic document (or search hit) of one.
-
-    >>> is_event({"eventName": "Invoke"}), is_event({"eventName": ""}), is_event({"eventTime": "x"})
-    (True, False, False)
-    >>> is_event({"_source": {"event": {"action": "Invoke"}}}), is_event({"event": {"kind": "x"}})
-    (True, False)
-    """
-    return source_of(record) is not None
-
-
 def source_of(record: Any) -> str | None:
     """The --source whose events a record is: "cloudtrail" (CloudTrail's own JSON), "ecs" (an
     Elastic document or search hit), or None.
@@ -91,6 +80,31 @@ def source_of(record: Any) -> str | None:
         return "cloudtrail"
     ecs_event = record.get("event") if isinstance(record.get("event"), dict) else {}
     return "ecs" if _present(ecs_event, ECS_EVENT_KEYS) else None
+
+
+def is_event_of(record: Any, source: str) -> bool:
+    """Whether the `source` adapter reads a record as an event: the negation of its SQL macro
+    ducktrail_not_event (sql/sources/duckdb/).
+
+    >>> is_event_of({"eventName": "Invoke"}, "cloudtrail"), is_event_of({"eventName": "Invoke"}, "ecs")
+    (True, False)
+    >>> is_event_of({"_source": {"aws": {"cloudtrail": {"event_version": "1.08"}}}}, "ecs")
+    True
+    >>> is_event_of({"_source": {"eventName": "Invoke"}}, "cloudtrail"), is_event_of({"event": {"id": "-"}}, "ecs")
+    (False, False)
+    """
+    if not isinstance(record, dict):
+        return False
+    if source == "cloudtrail":
+        return _present(record, EVENT_KEYS)
+    document = record["_source"] if isinstance(record.get("_source"), dict) else record
+    cloudtrail = _object(_object(document, "aws"), "cloudtrail")
+    return _present(_object(document, "event"), ECS_EVENT_KEYS) or _present(cloudtrail, ("event_version",))
+
+
+def _object(record: dict[str, Any], key: str) -> dict[str, Any]:
+    value = record.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _present(record: dict[str, Any], keys: tuple[str, ...]) -> bool:

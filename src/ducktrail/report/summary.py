@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from ducktrail.scan import ScanReport
+from ducktrail.scan import ScanReport, SkippedRecords
 
 if TYPE_CHECKING:
     from ducktrail.ingest import IngestReport
@@ -29,9 +29,8 @@ def summary_line(report: ScanReport) -> str:
     parts.append(_skipped_files(report.skipped_files))
     if report.unreadable:
         parts.append(f"{plural(len(report.unreadable), 'file')} unreadable")
-    records = sum(s.count for s in report.skipped_records)
-    if records:
-        parts.append(f"{plural(records, 'record')} skipped (not CloudTrail events)")
+    if report.skipped_records:
+        parts.append(_skipped_records(report.skipped_records))
     untimed = sum(report.untimed_events.values())
     if untimed:
         parts.append(f"{plural(untimed, 'event')} without a readable {report.time_field} left out by the window")
@@ -72,11 +71,31 @@ def ingest_line(report: IngestReport) -> str:
     parts.append(_skipped_files(report.skipped_files))
     if report.unreadable:
         parts.append(f"{plural(len(report.unreadable), 'file')} unreadable")
-    records = sum(s.count for s in report.skipped_records)
-    if records:
-        parts.append(f"{plural(records, 'record')} skipped (not CloudTrail events)")
+    if report.skipped_records:
+        parts.append(_skipped_records(report.skipped_records))
     held = f"{report.database} holds {plural(report.files_total, 'file')}, {plural(report.events_total, 'event')}"
     return "ducktrail: " + ", ".join(parts) + "; " + held
+
+
+# What a source's adapter reads as events, in the singular and the plural.
+EVENTS = {
+    "cloudtrail": ("a CloudTrail event", "CloudTrail events"),
+    "ecs": ("an Elastic CloudTrail document", "Elastic CloudTrail documents"),
+}
+OTHER_SOURCE_HINT = {
+    "cloudtrail": "Elastic documents among them: scan those with --source ecs",
+    "ecs": "CloudTrail's own events among them: scan those without --source ecs",
+}
+
+
+def _skipped_records(skipped: list[SkippedRecords]) -> str:
+    """
+    >>> _skipped_records([SkippedRecords("a.json", 2, 1), SkippedRecords("b.json", 1, 3)])
+    '3 records skipped (not CloudTrail events)'
+    >>> _skipped_records([SkippedRecords("a.ndjson", 1, 1, source="ecs")])
+    '1 record skipped (not Elastic CloudTrail documents)'
+    """
+    return f"{plural(sum(s.count for s in skipped), 'record')} skipped (not {EVENTS[skipped[0].source][1]})"
 
 
 def _skipped_files(skipped: list) -> str:
@@ -112,10 +131,13 @@ def warnings(report: ScanReport | IngestReport) -> list[str]:
         see = " (see the skipped files in the summary)" if report.skipped_files else ""
         lines.append(f"ducktrail: warning: no CloudTrail files found{see}")
     for skipped in report.skipped_records:
-        where = f" (first: record {skipped.first_record})" if skipped.first_record else ""
+        notes = [f"first: record {skipped.first_record}"] if skipped.first_record else []
+        if skipped.other_source:
+            notes.append(OTHER_SOURCE_HINT[skipped.source])
+        where = f" ({'; '.join(notes)})" if notes else ""
         lines.append(
             f"ducktrail: warning: {skipped.path}: skipped {plural(skipped.count, 'record')} "
-            f"that {'is not a CloudTrail event' if skipped.count == 1 else 'are not CloudTrail events'}{where}"
+            f"that {'is' if skipped.count == 1 else 'are'} not {EVENTS[skipped.source][skipped.count != 1]}{where}"
         )
     moved = getattr(report, "stored_elsewhere", [])
     if moved:
