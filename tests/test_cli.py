@@ -199,6 +199,43 @@ def test_output_that_cannot_be_written_exits_3_saying_so(command):
     assert "internal error" not in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [(["scan", SAMPLE, "-f", "json"], 0), (["scan", SAMPLE, "-f", "json", "--fail-on-alerts"], 1), (["ingest"], 0)],
+    ids=["scan", "scan_failing_on_alerts", "ingest"],
+)
+def test_a_closed_stderr_only_loses_the_lines_for_it(tmp_path, command, code):
+    if command == ["ingest"]:
+        command = ["ingest", SAMPLE, "--db", str(tmp_path / "trail.duckdb")]
+    result = subprocess.run(
+        [sys.executable, "-m", "ducktrail", *command],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        check=False,
+        preexec_fn=lambda: os.close(2),
+    )
+    assert result.returncode == code, result.stdout
+    if command[0] == "scan":
+        assert len(json.loads(result.stdout)) == 3, result.stdout
+    else:
+        assert (tmp_path / "trail.duckdb").exists()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, whose writes fail")
+@pytest.mark.parametrize("extra", [[], ["--fail-on-alerts"]], ids=["plain", "failing_on_alerts"])
+def test_a_stderr_that_cannot_be_written_keeps_the_alerts_and_exits_3(extra):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "ducktrail", "scan", SAMPLE, "-f", "json", *extra],
+            stdout=subprocess.PIPE,
+            stderr=full,
+            text=True,
+            check=False,
+        )
+    assert result.returncode == 3, result.stdout
+    assert len(json.loads(result.stdout)) == 3, result.stdout
+
+
 def test_missing_path_exits_3_naming_it(tmp_path):
     missing = tmp_path / "nope"
     result = run("scan", str(missing))

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from ducktrail.cli import app
 from ducktrail.engine.duckdb_store import EVENT_COLUMNS, EVENTS_TABLE, FILES_COLUMNS, FILES_TABLE
+from ducktrail.errors import InputError
 from ducktrail.ingest import ingest
 from tests.support import FIXTURES, invoke, rule_columns, scan_paths, write_trail_file
 
@@ -709,3 +710,50 @@ def test_ctrl_c_while_the_database_opens_exits_130(tree, tmp_path, monkeypatch, 
     monkeypatch.setattr("ducktrail.engine.duckdb_store.schema_problem", interrupted)
     result = run(command, *([str(tree)] if command == "ingest" else []), "--db", str(db))
     assert result.exit_code == 130, result.output
+
+
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_a_file_deleted_after_the_listing_is_named_not_a_crash(tmp_path, monkeypatch, keep_going):
+    from ducktrail import ingest as ingest_module
+
+    kept = write_trail_file(tmp_path / "logs" / "kept.json", [invoke(event_id="k")])
+    gone = write_trail_file(tmp_path / "logs" / "gone.json", [invoke(event_id="g")])
+    listed = ingest_module.discover
+
+    def listing_then_deleting(*args, **kwargs):
+        found = listed(*args, **kwargs)
+        gone.unlink()  # a retention job running during the ingest
+        return found
+
+    monkeypatch.setattr(ingest_module, "discover", listing_then_deleting)
+    database = str(tmp_path / "trail.duckdb")
+    if not keep_going:
+        with pytest.raises(InputError, match="no longer a file") as raised:
+            ingest([str(tmp_path / "logs")], database)
+        assert raised.value.path == str(gone)
+        return
+    report = ingest([str(tmp_path / "logs")], database, keep_going=True)
+    assert [(problem.path, problem.message) for problem in report.unreadable] == [
+        (str(gone), "no longer a file: removed or replaced while ducktrail ran?")
+    ]
+    assert (report.files_ingested, report.events_total) == (1, 1), kept
+
+
+def test_a_folder_named_tilde_holds_the_database_not_the_home_folder(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    (tmp_path / "~").mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    events = write_trail_file(tmp_path / "a.json", [invoke()])
+    assert ingest([str(events)], "~/trail.duckdb").events_total == 1
+    assert (tmp_path / "~" / "trail.duckdb").is_file() and list(home.iterdir()) == []
+    result = run("scan", "--db", "~/trail.duckdb", "-f", "json")
+    assert result.exit_code == 0 and len(json.loads(result.stdout)) == 1, result.output
+
+
+def test_a_database_path_under_a_missing_tilde_folder_says_what_the_shell_did(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("scan", "--db=~/trail.duckdb")
+    assert result.exit_code == 3, result.output
+    assert "the shell makes ~ the home folder only at the start of a word" in result.stderr, result.output

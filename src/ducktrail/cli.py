@@ -25,8 +25,8 @@ EXIT_CODES = """Exit codes: 0 clean run (alerts or not); 1 alerts found and --fa
 2 usage error; 3 unreadable input (missing path, corrupt gzip, not CloudTrail JSON) or
 unwritable output; 4 invalid rule pack (bad metadata, released SQL changed) or engine failure; 130 interrupted."""
 INGEST_EXIT_CODES = """Exit codes: 0 loaded (or nothing new to load); 2 usage error; 3 unreadable input
-(missing path, corrupt gzip, not CloudTrail JSON, a database ducktrail cannot use);
-4 engine failure (such as running out of memory); 130 interrupted."""
+(missing path, corrupt gzip, not CloudTrail JSON, a database ducktrail cannot use) or
+unwritable stderr; 4 engine failure (such as running out of memory); 130 interrupted."""
 
 app = typer.Typer(
     help="Detection-as-code for AWS CloudTrail: versioned SQL rules run by DuckDB.",
@@ -96,8 +96,20 @@ def emit(text: str, **options: Any) -> None:
 
 def say(line: str) -> None:
     """One line on stderr. File names and values in it come from the input: a control character
-    in one (an escape sequence, a line break) is shown escaped, never sent to the terminal."""
-    typer.echo(printable(line), err=True)
+    in one (an escape sequence, a line break) is shown escaped, never sent to the terminal.
+
+    A stderr that cannot be written (a log on a full disk) does not stop the run, whose result
+    goes to stdout; the run then ends with exit code 3 (main), as the lines were lost.
+    """
+    global stderr_failed
+    try:
+        typer.echo(printable(line), err=True)
+    except OSError:
+        stderr_failed = True
+
+
+# Set when a line for stderr could not be written.
+stderr_failed = False
 
 
 def fail(error: DucktrailError, then: str | None = None) -> NoReturn:
@@ -490,6 +502,8 @@ def main() -> None:
     modules only hands back memory the OS reclaims anyway, and took about 40 ms of a
     500,000-event scan."""
     code = run_cli()
+    if stderr_failed and code in (ExitCode.OK, ExitCode.ALERTS):
+        code = int(OutputError.exit_code)  # warnings or the summary were lost, and no message can say so
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:  # None when the process started with the descriptor closed
@@ -505,16 +519,16 @@ def run_cli() -> int:
         app()
     except SystemExit as exit_:
         if was_interrupted(exit_):
-            typer.echo("ducktrail: interrupted", err=True)
+            say("ducktrail: interrupted")
         return exit_status(exit_.code)
     except KeyboardInterrupt:
-        typer.echo("ducktrail: interrupted", err=True)
+        say("ducktrail: interrupted")
         return int(ExitCode.INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - the last guard: no input may end in a traceback
         if os.environ.get("DUCKTRAIL_DEBUG"):
             raise
         say(f"ducktrail: internal error: {type(exc).__name__}: {exc}")
-        typer.echo("ducktrail: this is a bug; DUCKTRAIL_DEBUG=1 shows the traceback", err=True)
+        say("ducktrail: this is a bug; DUCKTRAIL_DEBUG=1 shows the traceback")
         return int(ExitCode.RULE_PACK)
     return 0
 
@@ -540,5 +554,5 @@ def exit_status(code: object) -> int:
         return 0
     if isinstance(code, int):
         return code
-    print(code, file=sys.stderr)
+    say(str(code))
     return 1

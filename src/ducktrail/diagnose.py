@@ -133,13 +133,18 @@ def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all
     return problems
 
 
+def vanished(path: str) -> InputError:
+    """A file listed at the start of the run that is gone when it is read."""
+    return InputError("no longer a file: removed or replaced while ducktrail ran?", path=path)
+
+
 def explain(path: str, engine_message: str, source: str = "cloudtrail") -> InputError:
     """An InputError for `path` in the user's terms, from the engine's message about a file of
     `source` (cloudtrail or ecs)."""
     # The message quotes the path; a folder named 'gzip-exports' must not steer the diagnosis.
     text = " ".join(engine_message.replace(path, "<file>").replace(reported(path), "<file>").split())
     if not os.path.isfile(path):
-        return InputError("no longer a file: removed or replaced while ducktrail ran?", path=path)
+        return vanished(path)
     if locate.is_gzip(path):
         broken = locate.gzip_problem(path)
         if broken:

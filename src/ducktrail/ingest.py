@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from functools import partial
 
-from ducktrail.diagnose import is_not_cloudtrail, not_cloudtrail, read_tolerantly
+from ducktrail.diagnose import is_not_cloudtrail, not_cloudtrail, read_tolerantly, vanished
 from ducktrail.engine.duckdb_scan import INGEST_MEMORY_PER_THREAD, DuckDBEngine
 from ducktrail.engine.duckdb_store import FileStamp, Store, check_database_name
 from ducktrail.engine.read_counter import FileCount, ReadCounts
@@ -130,7 +130,14 @@ def _load(
     aliases: dict[str, list[str]] = {}
     by_stem = _by_stem(known)
     for real, path in given.items():
-        stat = os.stat(real)
+        try:
+            stat = os.stat(real)
+        except OSError:
+            # Deleted since the folder was listed (a retention job, `aws s3 sync --delete`).
+            if not keep_going:
+                raise vanished(real) from None
+            report.unreadable.append(vanished(real))
+            continue
         stamps[real] = FileStamp(stat.st_size, stat.st_mtime)
         if known.get(real) == stamps[real]:
             report.files_unchanged += 1

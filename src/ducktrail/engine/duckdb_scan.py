@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from ducktrail import sqlfiles
-from ducktrail.engine.literal_paths import escaped, reported
+from ducktrail.engine.literal_paths import escaped, reported, unexpanded
 from ducktrail.engine.read_counter import HOOK, FileCount, ReadCounter
 from ducktrail.errors import DucktrailError, InputError, RulePackError, UsageError
 from ducktrail.inputs import layout
@@ -145,7 +145,7 @@ class DuckDBEngine:
         self._duckdb = duckdb
         settings: dict[str, Any] = {}
         if temp_directory is not None or database is not None:
-            settings["temp_directory"] = temp_directory or database + ".tmp"
+            settings["temp_directory"] = unexpanded(temp_directory or database + ".tmp")
         if threads is not None:
             settings["threads"] = threads
         if memory_limit is not None:
@@ -205,7 +205,7 @@ class DuckDBEngine:
         """Make the database file, read-only, the one queries name by default. TYPE duckdb: a
         SQLite or other file is refused as such, not handed to an extension DuckDB would download."""
         try:
-            self.con.execute("ATTACH ? AS ducktrail_database (TYPE duckdb, READ_ONLY)", [database])
+            self.con.execute("ATTACH ? AS ducktrail_database (TYPE duckdb, READ_ONLY)", [unexpanded(database)])
             self.con.execute("USE ducktrail_database")
         except BaseException as exc:
             self.con.close()

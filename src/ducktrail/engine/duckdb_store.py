@@ -18,6 +18,7 @@ from typing import Any
 from ducktrail.diagnose import RejectedFiles
 from ducktrail.engine import warm
 from ducktrail.engine.duckdb_scan import UNRECOGNIZED, DuckDBEngine, FileCount, first_line, is_interruption
+from ducktrail.engine.literal_paths import unexpanded
 from ducktrail.engine.read_fields import COLUMN_FIELDS
 from ducktrail.errors import InputError, UsageError
 
@@ -65,7 +66,7 @@ class Store:
         # such, not handed to an extension DuckDB would try to download.
         options = f"TYPE duckdb, STORAGE_VERSION '{STORAGE_VERSION}'" if created else "TYPE duckdb"
         try:
-            engine.con.execute(f"ATTACH ? AS store ({options})", [path])
+            engine.con.execute(f"ATTACH ? AS store ({options})", [unexpanded(path)])
             if mode is not None:
                 os.chmod(path, mode)
             problem = schema_problem(engine, "store") or unwritable_problem(engine, "store")
@@ -85,7 +86,8 @@ class Store:
             if is_interruption(failure):
                 raise KeyboardInterrupt from None
             if isinstance(failure, engine.error_types) and not isinstance(failure, engine.resource_errors):
-                raise InputError(f"cannot open the database: {first_line(failure)}", path=path) from None
+                problem = f"cannot open the database: {first_line(failure)}{_tilde_hint(path)}"
+                raise InputError(problem, path=path) from None
             raise
 
     def _remove_new_database(self, mode: int | None) -> None:
@@ -384,6 +386,20 @@ def check_database_name(path: str) -> None:
         raise UsageError(f"--db needs a database file, got {path!r} (a folder's name)")
 
 
+def _tilde_hint(path: str) -> str:
+    """Advice for a path that starts with `~`, which the shell left alone (`--db=~/x.duckdb`).
+
+    >>> _tilde_hint("x.duckdb"), _tilde_hint("~/x.duckdb")[:42]
+    ('', '; the ~ here is a folder of that name: the')
+    """
+    if not path.startswith("~"):
+        return ""
+    return (
+        "; the ~ here is a folder of that name: the shell makes ~ the home folder only at the start"
+        " of a word (--db ~/x.duckdb, not --db=~/x.duckdb)"
+    )
+
+
 def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -> tuple[DuckDBEngine, dict[str, Any]]:
     """An engine over an ingested database, read-only, and what it holds."""
     check_database_name(path)
@@ -392,7 +408,7 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
     if os.path.exists(path) and not os.path.isfile(path):
         raise InputError("not a regular file, as a database is one", path=path)
     if not os.path.isfile(path):
-        raise InputError("no such database file (create it with `ducktrail ingest`)", path=path)
+        raise InputError(f"no such database file (create it with `ducktrail ingest`){_tilde_hint(path)}", path=path)
     settings = warm.for_database(path, threads, memory_limit)
     engine = warm.take(**settings) or DuckDBEngine(**settings)
     try:

@@ -56,6 +56,16 @@ def reported(path: str) -> str:
     return os.path.realpath(path) if home or has_glob(path) else path
 
 
+def unexpanded(path: str) -> str:
+    """A database path as DuckDB must be given it to open what the operating system would: DuckDB
+    reads a leading `~` as the home folder.
+
+    >>> unexpanded("~/trail.duckdb"), unexpanded("/tmp/~/trail.duckdb")
+    ('./~/trail.duckdb', '/tmp/~/trail.duckdb')
+    """
+    return "./" + path if path.startswith("~") else path
+
+
 def has_glob(path: str) -> bool:
     """Whether DuckDB would take this path for a pattern.
 

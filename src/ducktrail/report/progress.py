@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 class ProgressLine:
     def __init__(self, *, enabled: bool, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
-        self.enabled = enabled and self.stream.isatty()
+        # No stream at all when the process started with stderr closed (`2>&-`).
+        self.enabled = enabled and self.stream is not None and self.stream.isatty()
         self.started = time.monotonic()
         self._width = 0
 
@@ -26,15 +27,20 @@ class ProgressLine:
         if not self.enabled:
             return
         padding = " " * max(0, self._width - len(text))
-        self.stream.write(f"\r{text}{padding}")
-        self.stream.flush()
+        self._write(f"\r{text}{padding}")
         self._width = len(text)
 
     def clear(self) -> None:
         if self.enabled and self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
+            self._write("\r" + " " * self._width + "\r")
             self._width = 0
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except OSError:
+            self.enabled = False  # a terminal gone away (a closed ssh session): the run goes on without it
 
     def elapsed(self) -> float:
         return max(time.monotonic() - self.started, 1e-6)
