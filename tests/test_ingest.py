@@ -317,6 +317,8 @@ def test_a_checkpoint_that_fails_at_the_end_of_an_ingest_is_reported(tree, tmp_p
         (["scan", "--db", "{other_columns}"], 3, "its table cloudtrail_events lacks event_time, event_version"),
         (["ingest", "{tree}", "--db", "{other_columns}"], 3, "its table cloudtrail_events lacks event_time"),
         (["ingest", "{tree}", "--db", "{other_files_table}"], 3, "its table ducktrail_ingested_files lacks path"),
+        # Ingested files listed without their events: ingest would take them as loaded.
+        (["ingest", "{tree}", "--db", "{events_dropped}"], 3, "holds ducktrail_ingested_files but no cloudtrail_e"),
         (["scan", "--db", "{other_schema}"], 3, "not a ducktrail database (no cloudtrail_events and no"),
         # The right names with other types: made by another version, or by hand.
         (["scan", "--db", "{other_types}"], 3, "its table cloudtrail_events has event_time as VARCHAR, not TIMESTAMP"),
@@ -352,6 +354,7 @@ def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):
             f"CREATE TABLE s.{files_table}",
         ],
         "mixed_case": ['CREATE TABLE "CloudTrail_Events" (x INTEGER)'],
+        "events_dropped": [f"CREATE TABLE {keyed_files_table}"],
         "other_types": [
             f"CREATE TABLE cloudtrail_events ({', '.join(f'{name} {kind}' for name, kind in varchar_columns)})",
             f"CREATE TABLE {files_table}",
@@ -549,8 +552,8 @@ def test_an_ingest_of_nothing_leaves_a_database_that_scan_db_reads(tmp_path):
 @pytest.mark.parametrize(
     ("command", "limit", "code", "message"),
     [
-        ("scan", "lots", 2, "DuckDB rejected the settings"),
-        ("ingest", "lots", 2, "DuckDB rejected the settings"),
+        ("scan", "lots", 2, "DuckDB rejected --memory-limit 'lots'"),
+        ("ingest", "lots", 2, "DuckDB rejected --memory-limit 'lots'"),
         ("scan", "1KB", 4, "DuckDB ran out of resources"),  # opening the database
         ("scan", "2MB", 4, "DuckDB ran out of resources"),  # the rule's query
     ],

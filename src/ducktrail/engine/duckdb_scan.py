@@ -152,7 +152,7 @@ class DuckDBEngine:
             settings["memory_limit"] = memory_limit
         try:
             if memory_limit is not None and memory_limit.strip().startswith("-"):  # DuckDB: "no limit"
-                raise UsageError(f"DuckDB rejected the settings: a memory limit cannot be negative ({memory_limit})")
+                raise UsageError(f"--memory-limit cannot be negative ({memory_limit}): DuckDB reads it as no limit")
             if connection is None:
                 self.con = duckdb.connect(":memory:", config=CONNECTION_CONFIG | settings)
             else:
@@ -165,7 +165,10 @@ class DuckDBEngine:
             if isinstance(exc, duckdb.OutOfMemoryException):
                 raise out_of_resources(exc) from None
             if isinstance(exc, duckdb.Error):
-                raise UsageError(f"DuckDB rejected the settings: {first_line(exc)}") from None
+                rejected = "the settings"
+                if memory_limit is not None and "memory" in str(exc).lower():
+                    rejected = f"--memory-limit {memory_limit!r}"
+                raise UsageError(f"DuckDB rejected {rejected}: {first_line(exc)}") from None
             raise
         if memory_limit is not None:
             try:

@@ -291,6 +291,9 @@ def schema_problem(engine: DuckDBEngine, catalog: str, *, made: bool = False) ->
                     f"its table {table} has {name} as {columns[table][name]}, not {data_type}:"
                     " not made by this version of ducktrail"
                 )
+    if FILES_TABLE in columns and EVENTS_TABLE not in columns:
+        # Its files would count as loaded while their events are gone.
+        return f"holds {FILES_TABLE} but no {EVENTS_TABLE} table: the events of the files it lists were dropped"
     return None
 
 
