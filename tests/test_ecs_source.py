@@ -162,7 +162,8 @@ def test_an_array_of_documents_is_told_the_export_shape(tmp_path):
         (
             "ecs",
             lambda tmp: write_trail_file(tmp / "trail.json.gz", [invoke()]),
-            "not Elastic CloudTrail documents: no record has any of event.provider, event.action, event.id;"
+            "not Elastic CloudTrail documents: no record has any of event.provider, event.action, event.id,"
+            " aws.cloudtrail.event_version;"
             " they are CloudTrail's own events: leave out --source ecs",
         ),
         (

@@ -440,6 +440,17 @@ def test_invalid_json_in_pretty_trail_file_points_at_the_right_record_or_line(tm
     assert error.line in (None, bad_line + 1)
 
 
+def test_a_malformed_record_is_named_past_fields_the_reader_does_not_take(tmp_path):
+    # sessionContext is not read: a list there is no problem, and must not be blamed.
+    odd = {**invoke(event_id="odd"), "userIdentity": {"arn": "arn:aws:iam::1:user/a", "sessionContext": []}}
+    bad = {**invoke(event_id="bad"), "userIdentity": "bad"}
+    path = write_trail_file(tmp_path / "a.json", [odd, bad])
+    with pytest.raises(InputError) as raised:
+        scan_paths(path)
+    message = 'not CloudTrail JSON (Expected OBJECT, but got VARCHAR: "bad")'
+    assert (raised.value.record, raised.value.message) == (2, message)
+
+
 @pytest.mark.parametrize(("position", "element"), [(1, "oops"), (2, 7), (3, ["list"])])
 def test_non_object_in_records_is_located_by_its_1_based_record_number(tmp_path, position, element):
     records = alerting("caller", 3)
@@ -1079,3 +1090,24 @@ def test_ingest_threads_fit_the_memory_an_ingest_needs():
         assert engine.con.execute("SELECT current_setting('threads')").fetchone()[0] == 1
     with DuckDBEngine(threads=16, memory_limit="768MB", memory_per_thread=INGEST_MEMORY_PER_THREAD) as engine:
         assert engine.con.execute("SELECT current_setting('threads')").fetchone()[0] == 3
+
+
+def nested_shape(column_type) -> object:
+    """The objects and lists of objects a DuckDB type insists on, as locate.SHAPES writes them."""
+    if column_type.id == "list":
+        inner = nested_shape(column_type.child)
+        return [inner] if inner is not None else None
+    if column_type.id != "struct":
+        return None
+    return {name: shape for name, child in column_type.children if (shape := nested_shape(child)) is not None}
+
+
+@pytest.mark.parametrize(("source", "record_type"), [("cloudtrail", "cloudtrail_record"), ("ecs", "ecs_json_value")])
+def test_the_shapes_python_checks_are_the_adapters_types(tmp_path, source, record_type):
+    from ducktrail.engine.duckdb_scan import DuckDBEngine
+    from ducktrail.inputs.locate import SHAPES
+
+    with DuckDBEngine(source=source) as engine:
+        engine.use_files([str(write_ndjson(tmp_path / "a.ndjson", [invoke()]))])
+        column_type = engine.con.execute(f"SELECT NULL::{record_type}").description[0][1]
+    assert nested_shape(column_type) == SHAPES[source]

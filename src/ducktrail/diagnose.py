@@ -76,7 +76,11 @@ def read_tolerantly(
 def not_cloudtrail(path: str, source: str = "cloudtrail") -> InputError:
     """A file whose every record lacks all the fields that mark an event of `source`, saying so
     when its records are the other source's events (--source given or left out by mistake)."""
-    keys = [f"event.{key}" for key in locate.ECS_EVENT_KEYS] if source == "ecs" else locate.EVENT_KEYS
+    keys = (
+        [*(f"event.{key}" for key in locate.ECS_EVENT_KEYS), "aws.cloudtrail.event_version"]
+        if source == "ecs"
+        else locate.EVENT_KEYS
+    )
     message = f"{NOT_OF_SOURCE[source]}: no record has any of {', '.join(keys)}"
     # One read of the file for both: it may be tens of megabytes.
     other_source, unrecognized = locate.first_records(
