@@ -3,7 +3,7 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 
 export PATH := justfile_directory() + "/.venv/bin:" + env_var("PATH")
 
-sample_files := "(SELECT list(file ORDER BY file) FROM glob('fixtures/AWSLogs/**/*.json*') WHERE file NOT SIMILAR TO '.*/CloudTrail-(Digest|Insight|NetworkActivity)/.*')"
+sample_files := "(SELECT list(file ORDER BY file) FROM glob('fixtures/AWSLogs/**/*.*json*') WHERE file NOT SIMILAR TO '.*/CloudTrail-(Digest|Insight|NetworkActivity)/.*')"
 
 # List the commands
 default:

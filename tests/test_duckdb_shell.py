@@ -90,4 +90,37 @@ def test_the_adapter_runs_again_in_the_same_session():
 def test_the_adapter_without_its_files_says_how_to_name_them():
     result = shell(".read sql/sources/duckdb/cloudtrail.sql")
     assert result.returncode != 0
-    assert "no files to read: SET VARIABLE ducktrail_files = " in result.stderr + result.stdout, result.stderr
+    assert "no files to read: ducktrail_files is not set, or NULL" in result.stderr + result.stdout, result.stderr
+
+
+def test_a_glob_that_matches_no_file_is_named_as_a_cause():
+    result = shell(
+        "SET VARIABLE ducktrail_files = (SELECT list(file) FROM glob('no-such-folder/**/*.*json*'))",
+        ".read sql/sources/duckdb/cloudtrail.sql",
+        "SELECT count(*) FROM cloudtrail_events",
+    )
+    assert result.returncode != 0
+    assert "a glob() that matched no file?" in result.stderr + result.stdout, result.stderr
+
+
+def test_a_read_type_copied_from_typeof_narrows_the_read_as_the_readme_says():
+    """README: copy the type from typeof(NULL::cloudtrail_json_value) and leave fields out."""
+    assert "SELECT typeof(NULL::cloudtrail_json_value)" in README
+    sample = FIXTURES / "cases" / "cross_account_invoke_alerts" / "events.json"
+    typed = shell(
+        f"SET VARIABLE ducktrail_files = '{sample}'",
+        ".read sql/sources/duckdb/cloudtrail.sql",
+        "SELECT typeof(NULL::cloudtrail_json_value) AS t",
+    )
+    assert typed.returncode == 0, typed.stderr
+    full_type = json.loads(typed.stdout)[0]["t"]
+    narrowed = full_type.replace(' "awsRegion" VARCHAR,', "").replace(" awsRegion VARCHAR,", "")
+    assert narrowed != full_type and "eventName" in narrowed, full_type
+    result = shell(
+        f"SET VARIABLE ducktrail_files = '{sample}'",
+        ".read sql/sources/duckdb/cloudtrail.sql",
+        f"SET VARIABLE ducktrail_read_type = '{narrowed}'",
+        "SELECT count(event_name) AS named, count(aws_region) AS regions FROM cloudtrail_events",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [{"named": 1, "regions": 0}], result.stdout

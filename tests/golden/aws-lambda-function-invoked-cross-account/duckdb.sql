@@ -126,7 +126,7 @@ WITH json_values AS (
     FROM read_json(
         coalesce(
             getvariable('ducktrail_files'),
-            error('no files to read: SET VARIABLE ducktrail_files = ''AWSLogs/**/CloudTrail/*/*/*/*/*.json.gz'' (a path, glob or list of them) first')
+            error('no files to read: ducktrail_files is not set, or NULL (a glob() that matched no file?); SET VARIABLE ducktrail_files = ''AWSLogs/**/CloudTrail/*/*/*/*/*.json.gz'' (a path, glob or list of them) first')
         ),
         -- Every field costs time on every event. SET VARIABLE ducktrail_read_type to a narrower
         -- STRUCT, cloudtrail_json_value without some fields, and the read skips them; their
