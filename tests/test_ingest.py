@@ -41,7 +41,7 @@ def test_scan_of_the_database_raises_the_same_alerts_as_the_files(tree, tmp_path
     alerts = json.loads(result.stdout)
     assert rule_columns(alerts) == EXPECTED
     assert alerts == scan_paths(tree).alerts
-    assert "4 files read, 17 events" in result.stderr
+    assert f"ducktrail: {db} holds 4 files, 17 events; 3 alerts from 1 rule" in result.stderr, result.stderr
 
 
 def test_ingest_is_incremental_by_path_size_and_modification_time(tree, tmp_path):

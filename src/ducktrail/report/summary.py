@@ -24,9 +24,15 @@ def summary_line(report: ScanReport) -> str:
     """
     >>> summary_line(ScanReport(rules=[]))
     'ducktrail: 0 files read, 0 events, 0 files skipped, 0 alerts from 0 rules'
+    >>> summary_line(ScanReport(rules=[], files_read=4, events_read=17, database="t.duckdb"))
+    'ducktrail: t.duckdb holds 4 files, 17 events; 0 alerts from 0 rules'
     """
-    parts = [f"{plural(report.files_read, 'file')} read", plural(report.events_read, "event")]
-    parts.append(_skipped_files(report.skipped_files))
+    if report.database is not None:  # no file is read: these are what the database holds
+        held = f"{report.database} holds {plural(report.files_read, 'file')}, {plural(report.events_read, 'event')}"
+        parts = [held]
+    else:
+        parts = [f"{plural(report.files_read, 'file')} read", plural(report.events_read, "event")]
+        parts.append(_skipped_files(report.skipped_files))
     if report.unreadable:
         parts.append(f"{plural(len(report.unreadable), 'file')} unreadable")
     if report.skipped_records:
@@ -34,8 +40,8 @@ def summary_line(report: ScanReport) -> str:
     untimed = sum(report.untimed_events.values())
     if untimed:
         parts.append(f"{plural(untimed, 'event')} without a readable {report.time_field} left out by the window")
-    parts.append(f"{plural(len(report.alert_json), 'alert')} from {_rules_run(report.rules)}")
-    return "ducktrail: " + ", ".join(parts)
+    alerts = f"{plural(len(report.alert_json), 'alert')} from {_rules_run(report.rules)}"
+    return "ducktrail: " + ", ".join(parts) + ("; " if report.database is not None else ", ") + alerts
 
 
 def _rules_run(rules: list) -> str:
