@@ -13,7 +13,9 @@ from tests.support import pack
 
 
 def tree(sql: str) -> dict:
-    return json.loads(duckdb.execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchall()[0][0])
+    parsed = json.loads(duckdb.execute("SELECT json_serialize_sql(?::VARCHAR)", [sql]).fetchall()[0][0])
+    assert not parsed.get("error"), parsed  # a case that does not parse would prove nothing
+    return parsed
 
 
 def as_sql(predicate: dict | None) -> str | None:
@@ -55,7 +57,8 @@ def as_sql(predicate: dict | None) -> str | None:
         (["SELECT * FROM cloudtrail_events WHERE event_name IN (SELECT 'x')"], None),
         (["SELECT * FROM cloudtrail_events WHERE random() < 0.5"], None),
         (["SELECT * FROM cloudtrail_events WHERE event_name = getvariable('name')"], None),
-        (["SELECT * FROM cloudtrail_events USING SAMPLE 10 WHERE event_name = 'x'"], None),
+        (["SELECT * FROM cloudtrail_events WHERE event_name = 'x' USING SAMPLE 10"], None),
+        (["SELECT * FROM cloudtrail_events TABLESAMPLE 3 ROWS WHERE event_name = 'x'"], None),
         (["SELECT * FROM cloudtrail_events WHERE list_any_value(resource_arns, x -> x = 'a') IS NULL"], None),
         (
             ["WITH cloudtrail_events AS (SELECT 1 AS event_name) SELECT * FROM cloudtrail_events WHERE event_name = 1"],
@@ -76,6 +79,7 @@ def as_sql(predicate: dict | None) -> str | None:
         "random",
         "variable",
         "sample",
+        "tablesample",
         "lambda",
         "own_cte_named_like_the_relation",
         "correlated",

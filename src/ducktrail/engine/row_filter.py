@@ -52,7 +52,8 @@ def row_filter(trees: list[dict[str, Any]]) -> dict[str, Any] | None:
             return None  # read in a join, a set operation or a table function argument
         for select in selects:
             where = _plain(select.get("where_clause"), _names(select["from_table"]))
-            if where is None or select.get("sample"):
+            # A sample (USING SAMPLE, or TABLESAMPLE on the relation) is drawn before the WHERE.
+            if where is None or select.get("sample") or select["from_table"].get("sample"):
                 return None
             filters[_text(where)] = where
     if not filters:
