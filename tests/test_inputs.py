@@ -805,9 +805,40 @@ def test_event_times_do_not_depend_on_the_session_time_zone(zone):
     assert sorted(t for (t,) in got) == [
         "2026-11-01T08:30:00.000000",
         "2026-11-01T08:45:00.000000",
-        "2026-11-01T09:00:00.123456",
+        "2026-11-01T09:00:00.500000",
         "2026-11-01T09:30:00.000000",
+        "2026-11-01T09:31:00.000000",
+        "2026-11-01T09:32:00.000000",
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "instant"),
+    [
+        ("2026-11-01T10:00:00Z", "2026-11-01T10:00:00.000000"),
+        ("2026-11-01T10:00:00.25Z", "2026-11-01T10:00:00.250000"),
+        ("2026-11-01T10:00:00.123456789Z", "2026-11-01T10:00:00.123456"),
+        ("2026-11-01T10:30:00+01:00", "2026-11-01T09:30:00.000000"),
+        ("2026-11-01T10:30:00+0100", "2026-11-01T09:30:00.000000"),
+        ("2026-11-01T10:30:00+01", "2026-11-01T09:30:00.000000"),
+        ("2026-11-01T04:30:00-0530", "2026-11-01T10:00:00.000000"),
+        ("2026-11-01T10:30:00.5+01:00", "2026-11-01T09:30:00.500000"),
+        ("2026-11-01 10:00:00", "2026-11-01T10:00:00.000000"),
+        ("2026-11-01T10:00:00", "2026-11-01T10:00:00.000000"),
+        ("2026-11-01T00:30:00+01:00", "2026-10-31T23:30:00.000000"),
+    ],
+)
+def test_each_form_of_event_time_is_read_as_the_instant_it_names(written, instant):
+    """The adapter's ducktrail_event_time, one form at a time: an offset is applied however it
+    is written (a rule's first_seen/last_seen would otherwise show the clock time as written)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'Asia/Kolkata'")
+    con.execute("SET VARIABLE ducktrail_files = ?", [[str(FIXTURES / "AWSLogs")]])
+    con.execute((sql_root() / "sources" / "duckdb" / "cloudtrail.sql").read_text())
+    (got,) = con.execute("SELECT strftime(ducktrail_event_time(?), '%Y-%m-%dT%H:%M:%S.%f')", [written]).fetchone()
+    assert got == instant
 
 
 @pytest.mark.parametrize(
