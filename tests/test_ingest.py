@@ -59,6 +59,30 @@ def test_ingest_is_incremental_by_path_size_and_modification_time(tree, tmp_path
     assert changed.events_total == 16  # the file's old events were replaced, not kept beside the new
 
 
+@pytest.mark.parametrize("change", ["size_alone", "modification_time_alone"])
+def test_either_stamp_changing_alone_reloads_the_file(tmp_path, change):
+    import duckdb
+
+    path = write_trail_file(tmp_path / "a.json", [invoke(event_id="one"), invoke(event_id="two")])
+    os.utime(path, (1_000_000, 1_000_000))
+    db = str(tmp_path / "trail.duckdb")
+    assert ingest([str(path)], db).events_total == 2
+    one_event = json.dumps({"Records": [invoke(event_id="one")]})
+    if change == "size_alone":
+        path.write_text(one_event)  # shorter, and its old modification time put back
+        os.utime(path, (1_000_000, 1_000_000))
+    else:
+        same_size = json.dumps({"Records": [invoke(event_id="one"), invoke(event_id="ONE")]})
+        assert len(same_size) == path.stat().st_size
+        path.write_text(same_size)
+        os.utime(path, (2_000_000, 2_000_000))
+    report = ingest([str(path)], db)
+    assert (report.files_ingested, report.files_unchanged) == (1, 0)
+    with duckdb.connect(db, read_only=True) as con:
+        stored = sorted(event_id for (event_id,) in con.execute("SELECT event_id FROM cloudtrail_events").fetchall())
+    assert stored == (["one"] if change == "size_alone" else ["ONE", "one"])
+
+
 @pytest.mark.parametrize("duckdb_can_log", [True, False])
 def test_ingest_counts_each_file_and_keeps_only_events(tree, tmp_path, monkeypatch, duckdb_can_log):
     import duckdb
