@@ -24,6 +24,18 @@ class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
 
+    def screen(self) -> str:
+        """What the terminal shows on its line now: a carriage return writes over the line."""
+        line: list[str] = []
+        column = 0
+        for character in self.getvalue():
+            if character == "\r":
+                column = 0
+                continue
+            line[column : column + 1] = [character]
+            column += 1
+        return "".join(line)
+
 
 def shown_until(terminal: Terminal, text: str) -> None:
     deadline = time.monotonic() + 10
@@ -88,7 +100,8 @@ def test_a_scan_on_a_terminal_shows_its_progress_and_finds_the_same_alerts():
     watched = scan([str(FIXTURES / "AWSLogs")], load_pack(), progress=ProgressLine(enabled=True, stream=terminal))
     plain = scan([str(FIXTURES / "AWSLogs")], load_pack())
     assert watched.alerts == plain.alerts and watched.events_read == plain.events_read
-    assert terminal.getvalue().strip() == "", "the line is cleared when the scan ends"
+    assert "\rscan: 0/4 files, 0 events, " in terminal.getvalue(), "shown from the start"
+    assert terminal.screen().strip() == "", f"the line is cleared when the scan ends: {terminal.getvalue()!r}"
 
 
 def test_ingest_progress_counts_the_batch_being_read_and_each_stored_batch_once(tmp_path):
@@ -113,7 +126,8 @@ def test_an_ingest_on_a_terminal_clears_its_progress_line(tmp_path):
         [str(FIXTURES / "AWSLogs")], str(tmp_path / "t.duckdb"), progress=ProgressLine(enabled=True, stream=terminal)
     )
     assert report.files_ingested > 0
-    assert terminal.getvalue().strip() == "", "the line is cleared when the ingest ends"
+    assert "\ringest: 0/4 files, 0 events, " in terminal.getvalue(), "shown from the start"
+    assert terminal.screen().strip() == "", f"the line is cleared when the ingest ends: {terminal.getvalue()!r}"
 
 
 def events(count: int) -> list[dict]:
@@ -131,3 +145,13 @@ def test_nothing_is_shown_off_a_terminal_or_when_disabled():
 def test_cli_output_has_no_progress_when_not_on_a_terminal():
     result = CliRunner().invoke(app, ["scan", str(FIXTURES / "AWSLogs"), "-f", "json"])
     assert "\r" not in result.stderr and "scan:" not in result.stderr, result.stderr
+
+
+def test_the_fake_terminal_keeps_what_a_real_line_would_show():
+    terminal = Terminal()
+    terminal.write("\rscan: 1/2 files")
+    assert terminal.screen() == "scan: 1/2 files"
+    terminal.write("\rscan: 2/2")
+    assert terminal.screen() == "scan: 2/2 files"
+    terminal.write("\r" + " " * 15 + "\r")
+    assert terminal.screen() == " " * 15

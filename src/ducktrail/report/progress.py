@@ -57,18 +57,22 @@ class ProgressLine:
             return lambda: None
         stop = threading.Event()
 
+        def render() -> None:
+            elapsed = self.elapsed()
+            if so_far is None:
+                self.show(f"{verb}: {total_files} files, {elapsed:,.0f} s")
+                return
+            done = so_far()
+            self.show(
+                f"{verb}: {done.files}/{total_files} files, {done.events:,} events, "
+                f"{done.events / elapsed:,.0f} events/s"
+            )
+
         def loop() -> None:
             while not stop.wait(0.25):
-                elapsed = self.elapsed()
-                if so_far is None:
-                    self.show(f"{verb}: {total_files} files, {elapsed:,.0f} s")
-                    continue
-                done = so_far()
-                self.show(
-                    f"{verb}: {done.files}/{total_files} files, {done.events:,} events, "
-                    f"{done.events / elapsed:,.0f} events/s"
-                )
+                render()
 
+        render()  # at once: the terminal shows the work has started, however long the first file takes
         thread = threading.Thread(target=loop, daemon=True)
         thread.start()
 
