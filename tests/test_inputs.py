@@ -1142,3 +1142,34 @@ def test_the_shapes_python_checks_are_the_adapters_types(tmp_path, source, recor
         engine.use_files([str(write_ndjson(tmp_path / "a.ndjson", [invoke()]))])
         column_type = engine.con.execute(f"SELECT NULL::{record_type}").description[0][1]
     assert nested_shape(column_type) == SHAPES[source]
+
+
+def test_resources_keep_every_entry_with_a_value_and_resource_arns_the_arns(tmp_path):
+    from ducktrail.engine.duckdb_scan import DuckDBEngine
+
+    entries = [
+        {"ARN": "arn:aws:lambda:us-east-1:111122223333:function:f", "type": "AWS::Lambda::Function"},
+        {"accountId": "111122223333", "type": "AWS::Lambda::Function"},
+        {"ARN": "", "accountId": "-", "type": "none"},
+        {},
+        None,
+        {"ARN": "arn:aws:lambda:us-east-1:111122223333:function:f"},
+    ]
+    path = write_trail_file(tmp_path / "a.json", [invoke(resources=entries), invoke(event_id="bare", resources=[])])
+    with DuckDBEngine() as engine:
+        engine.use_files([str(path)])
+        rows = engine.con.execute(
+            "SELECT resources, resource_arns FROM cloudtrail_events ORDER BY event_id = 'bare'"
+        ).fetchall()
+    arn = "arn:aws:lambda:us-east-1:111122223333:function:f"
+    assert rows == [
+        (
+            [
+                {"arn": arn, "account_id": None, "type": "AWS::Lambda::Function"},
+                {"arn": None, "account_id": "111122223333", "type": "AWS::Lambda::Function"},
+                {"arn": arn, "account_id": None, "type": None},
+            ],
+            [arn],
+        ),
+        (None, None),
+    ]
