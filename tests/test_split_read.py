@@ -7,6 +7,7 @@ import gzip
 import os
 import signal
 import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -63,6 +64,28 @@ def test_a_split_read_equals_one_query_over_all_the_files(rules, monkeypatch):
     whole = scanned(INPUTS, RULES[rules], split=False)
     assert split == whole
     assert sum(count.records for count in split[1].values()) > 0
+
+
+def test_a_split_read_keeps_only_the_rows_the_rules_filters_pass(monkeypatch):
+    kept = []
+    original = split_read.read_in_shares
+
+    @contextmanager
+    def keeping(con, files, select_sql, shares):
+        with original(con, files, select_sql, shares) as relation:
+            kept.append(con.execute(f"SELECT count(*) FROM {relation}").fetchone()[0])
+            yield relation
+
+    monkeypatch.setattr(split_read, "read_in_shares", keeping)
+    scanned(INPUTS, RULES["bundled"], split=True)
+    with DuckDBEngine() as engine:
+        engine.use_files(INPUTS)
+        (total, passing) = engine.con.execute(
+            "SELECT count(*), count(*) FILTER (event_source = 'lambda.amazonaws.com' AND event_name LIKE 'Invoke%'"
+            " AND error_code IS NULL AND error_message IS NULL AND user_identity_arn IS NOT NULL"
+            " AND user_identity_invoked_by IS NULL AND request_parameters IS NOT NULL) FROM cloudtrail_events"
+        ).fetchone()
+    assert kept == [passing] and 0 < passing < total, (kept, passing, total)
 
 
 def test_a_split_read_applies_the_time_window(tmp_path):
