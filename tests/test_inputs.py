@@ -1124,7 +1124,7 @@ def test_ingest_threads_fit_the_memory_an_ingest_needs():
 
 
 def nested_shape(column_type) -> object:
-    """The objects and lists of objects a DuckDB type insists on, as locate.SHAPES writes them."""
+    """The objects and lists of objects a DuckDB type insists on, as locate.SOURCES writes them."""
     if column_type.id == "list":
         inner = nested_shape(column_type.child)
         return [inner] if inner is not None else None
@@ -1136,12 +1136,12 @@ def nested_shape(column_type) -> object:
 @pytest.mark.parametrize(("source", "record_type"), [("cloudtrail", "cloudtrail_record"), ("ecs", "ecs_json_value")])
 def test_the_shapes_python_checks_are_the_adapters_types(tmp_path, source, record_type):
     from ducktrail.engine.duckdb_scan import DuckDBEngine
-    from ducktrail.inputs.locate import SHAPES
+    from ducktrail.inputs.locate import SOURCES
 
     with DuckDBEngine(source=source) as engine:
         engine.use_files([str(write_ndjson(tmp_path / "a.ndjson", [invoke()]))])
         column_type = engine.con.execute(f"SELECT NULL::{record_type}").description[0][1]
-    assert nested_shape(column_type) == SHAPES[source]
+    assert nested_shape(column_type) == SOURCES[source].shape
 
 
 def test_resources_keep_every_entry_with_a_value_and_resource_arns_the_arns(tmp_path):
@@ -1173,3 +1173,21 @@ def test_resources_keep_every_entry_with_a_value_and_resource_arns_the_arns(tmp_
         ),
         (None, None),
     ]
+
+
+def test_the_first_skipped_record_is_found_without_reading_past_the_last_one(tmp_path, monkeypatch):
+    from ducktrail import diagnose
+    from ducktrail.inputs import locate
+
+    path = write_ndjson(tmp_path / "export.ndjson", [{"message": "export started"}, *[invoke()] * 50])
+    read = []
+    records = locate.records
+
+    def counted(*args, **kwargs):
+        for number, record in records(*args, **kwargs):
+            read.append(number)
+            yield number, record
+
+    monkeypatch.setattr(locate, "records", counted)
+    assert diagnose.first_unrecognized(str(path), "cloudtrail", 1) == (1, False)
+    assert read == [1], "one skipped record in the file: found, the rest is not read"

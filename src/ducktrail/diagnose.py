@@ -11,7 +11,7 @@ import os
 import re
 from collections.abc import Callable
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ducktrail.engine.duckdb_scan import DuckDBEngine, EngineError, FileCount, first_line
 from ducktrail.engine.literal_paths import reported
@@ -19,13 +19,6 @@ from ducktrail.errors import InputError, WrongSourceError
 from ducktrail.inputs import locate
 
 Result = TypeVar("Result")
-
-# What a file of each --source holds, in the words of the messages about one that does not.
-NOT_OF_SOURCE = {"cloudtrail": "not CloudTrail JSON", "ecs": "not Elastic CloudTrail documents"}
-EXPECTED_VALUES = {
-    "cloudtrail": '{"Records": [...]} or one event per line',
-    "ecs": "one document per line, as Elastic exports them",
-}
 
 
 class RejectedFiles(Exception):
@@ -76,13 +69,10 @@ def read_tolerantly(
 def not_cloudtrail(path: str, source: str = "cloudtrail") -> InputError:
     """A file whose every record lacks all the fields that mark an event of `source`, saying so
     when its records are the other source's events (--source given or left out by mistake)."""
-    keys = (
-        [*(f"event.{key}" for key in locate.ECS_EVENT_KEYS), "aws.cloudtrail.event_version"]
-        if source == "ecs"
-        else locate.EVENT_KEYS
-    )
-    message = f"{NOT_OF_SOURCE[source]}: no record has any of {', '.join(keys)}"
-    # One read of the file for both: it may be tens of megabytes.
+    terms = locate.SOURCES[source]
+    message = f"{terms.not_this_source}: no record has any of {', '.join(terms.event_fields)}"
+    # One read of the file for both: it may be tens of megabytes. Read as trail files are, so
+    # that a CloudTrail delivery given as an Elastic export is seen for what it is.
     other_source, unrecognized = locate.first_records(
         path,
         lambda record: locate.source_of(record) not in (None, source),
@@ -102,15 +92,25 @@ def is_not_cloudtrail(count: FileCount | None) -> bool:
     return count is not None and count.records > 0 and count.unrecognized == count.records
 
 
-def first_unrecognized(path: str, source: str = "cloudtrail") -> tuple[int | None, bool]:
-    """The number of the first record that the `source` adapter does not read as an event, and
-    whether such records include the other source's events (a file that mixes the two)."""
-    first, other = locate.first_records(
-        path,
-        lambda record: not locate.is_event_of(record, source),
-        lambda record: locate.source_of(record) not in (None, source) and not locate.is_event_of(record, source),
-    )
-    return first, other is not None
+def first_unrecognized(path: str, source: str, count: int) -> tuple[int | None, bool]:
+    """The number of the first of the `count` records that the `source` adapter did not read as
+    events, and whether the other source's events are among them (a file that mixes the two).
+    Reads no further than it must: an export may be gigabytes, its skipped records a header line."""
+    first: int | None = None
+    other_source = False
+    seen = 0
+
+    def note(number: int, record: Any) -> bool:
+        nonlocal first, other_source, seen
+        if locate.is_event_of(record, source):
+            return False
+        first = number if first is None else first
+        seen += 1
+        other_source = other_source or locate.source_of(record) not in (None, source)
+        return other_source or seen >= count
+
+    locate.visit_records(path, note, source=source)
+    return first, other_source
 
 
 def diagnose(engine: DuckDBEngine, files: list[str], exc: Exception, *, find_all: bool) -> list[InputError]:
@@ -145,6 +145,7 @@ def vanished(path: str) -> InputError:
 def explain(path: str, engine_message: str, source: str = "cloudtrail") -> InputError:
     """An InputError for `path` in the user's terms, from the engine's message about a file of
     `source` (cloudtrail or ecs)."""
+    terms = locate.SOURCES[source]
     # The message quotes the path; a folder named 'gzip-exports' must not steer the diagnosis.
     text = " ".join(engine_message.replace(path, "<file>").replace(reported(path), "<file>").split())
     if not os.path.isfile(path):
@@ -180,12 +181,12 @@ def explain(path: str, engine_message: str, source: str = "cloudtrail") -> Input
     if "transform error" in text or "Expected" in text:
         detail = (_after(text, r"in (?:record/value|line) \d+: ") or text).split(" Try setting")[0].rstrip(". ")
         if detail.startswith("Expected OBJECT, but got ARRAY") and locate.starts_with(path, b"["):
-            detail = "a JSON array at the top level; expected " + EXPECTED_VALUES[source]
+            detail = "a JSON array at the top level; expected " + terms.layout
         if "duplicate key" in detail:
-            record = locate.first_record(path, locate.has_duplicate_keys, duplicates=True)
+            record = locate.first_record(path, locate.has_duplicate_keys, duplicates=True, source=source)
         else:
-            record = locate.first_record(path, partial(locate.is_malformed, shape=locate.SHAPES[source]))
-        return InputError(f"{NOT_OF_SOURCE[source]} ({detail})", path=path, record=record)
+            record = locate.first_record(path, partial(locate.is_malformed, shape=terms.shape), source=source)
+        return InputError(f"{terms.not_this_source} ({detail})", path=path, record=record)
     return InputError(first_line(Exception(text)), path=path)
 
 

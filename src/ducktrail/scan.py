@@ -57,7 +57,7 @@ class SkippedRecords:
 
     @classmethod
     def found_in(cls, path: str, count: int, source: str) -> SkippedRecords:
-        first, other_source = first_unrecognized(path, source)
+        first, other_source = first_unrecognized(path, source, count)
         return cls(path, count, first, source, other_source)
 
 

@@ -6,6 +6,7 @@ import gzip
 import json
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -17,22 +18,56 @@ EVENT_KEYS = ("eventVersion", "eventSource", "eventName", "eventID")
 ECS_EVENT_KEYS = ("provider", "action", "id")  # event.* in Elastic's documents
 PLACEHOLDERS = ("", "-", "none")
 
-# The nested shapes each source adapter's schema insists on (objects and lists of objects); a
-# record breaking one makes DuckDB reject the whole file. Scalar fields accept any JSON value.
-_SHAPE: dict[str, Any] = {
-    "userIdentity": {},
-    "resources": [{}],
-}
+
+@dataclass(frozen=True)
+class Source:
+    """What a --source's files hold, as the checks here and the messages about them need it."""
+
+    name: str
+    # The nested shapes its adapter's schema insists on (objects and lists of objects); a record
+    # breaking one makes DuckDB reject the whole file. Scalar fields accept any JSON value.
+    shape: dict[str, Any]
+    # The fields that make a record an event, as messages name them.
+    event_fields: tuple[str, ...]
+    # Whether a {"Records": [...]} value holds events (S3 deliveries) or is one record itself.
+    records_hold_events: bool
+    not_this_source: str  # what a file that is not of this source is
+    layout: str  # the top-level values a file of this source holds
+    event: str  # one event of this source, and several
+    events: str
+    other_source_hint: str  # advice for records of the other source among this one's
+
+
 _ECS_DOCUMENT_SHAPE: dict[str, Any] = {
     "event": {},
     "aws": {"cloudtrail": {"user_identity": {}, "flattened": {}, "resources": [{}]}},
     "source": {},
     "cloud": {"account": {}},
 }
-# A line of an Elastic export is a document or a search hit wrapping one (sql/sources/duckdb/ecs.sql).
-SHAPES: dict[str, Any] = {
-    "cloudtrail": _SHAPE,
-    "ecs": {"_source": _ECS_DOCUMENT_SHAPE, **_ECS_DOCUMENT_SHAPE},
+SOURCES = {
+    "cloudtrail": Source(
+        name="cloudtrail",
+        shape={"userIdentity": {}, "resources": [{}]},
+        event_fields=EVENT_KEYS,
+        records_hold_events=True,
+        not_this_source="not CloudTrail JSON",
+        layout='{"Records": [...]} or one event per line',
+        event="a CloudTrail event",
+        events="CloudTrail events",
+        other_source_hint="Elastic documents among them: scan those with --source ecs",
+    ),
+    # A line of an Elastic export is a document or a search hit wrapping one (sql/sources/duckdb/ecs.sql).
+    "ecs": Source(
+        name="ecs",
+        shape={"_source": _ECS_DOCUMENT_SHAPE, **_ECS_DOCUMENT_SHAPE},
+        event_fields=(*(f"event.{key}" for key in ECS_EVENT_KEYS), "aws.cloudtrail.event_version"),
+        records_hold_events=False,
+        not_this_source="not Elastic CloudTrail documents",
+        layout="one document per line, as Elastic exports them",
+        event="an Elastic CloudTrail document",
+        events="Elastic CloudTrail documents",
+        other_source_hint="CloudTrail's own events among them: scan those without --source ecs",
+    ),
 }
 
 
@@ -65,21 +100,15 @@ def starts_with(path: str, first: bytes) -> bool:
 
 
 def source_of(record: Any) -> str | None:
-    """The --source whose events a record is: "cloudtrail" (CloudTrail's own JSON), "ecs" (an
-    Elastic document or search hit), or None.
+    """The --source whose adapter reads a record as an event: "cloudtrail" (CloudTrail's own
+    JSON), "ecs" (an Elastic document or search hit), or None.
 
     >>> source_of({"eventName": "Invoke"}), source_of({"_source": {"event": {"action": "Invoke"}}})
     ('cloudtrail', 'ecs')
-    >>> source_of({"foo": 1})
+    >>> source_of({"foo": 1}), source_of({"_source": {"eventName": "Invoke"}})
+    (None, None)
     """
-    if not isinstance(record, dict):
-        return None
-    if isinstance(record.get("_source"), dict):
-        record = record["_source"]
-    if _present(record, EVENT_KEYS):
-        return "cloudtrail"
-    ecs_event = record.get("event") if isinstance(record.get("event"), dict) else {}
-    return "ecs" if _present(ecs_event, ECS_EVENT_KEYS) else None
+    return next((name for name in SOURCES if is_event_of(record, name)), None)
 
 
 def is_event_of(record: Any, source: str) -> bool:
@@ -97,6 +126,8 @@ def is_event_of(record: Any, source: str) -> bool:
         return False
     if source == "cloudtrail":
         return _present(record, EVENT_KEYS)
+    if source != "ecs":
+        raise ValueError(f"no such source: {source}")
     document = record["_source"] if isinstance(record.get("_source"), dict) else record
     cloudtrail = _object(_object(document, "aws"), "cloudtrail")
     return _present(_object(document, "event"), ECS_EVENT_KEYS) or _present(cloudtrail, ("event_version",))
@@ -111,14 +142,15 @@ def _present(record: dict[str, Any], keys: tuple[str, ...]) -> bool:
     return any(record.get(key) is not None and record.get(key) not in PLACEHOLDERS for key in keys)
 
 
-def is_malformed(record: Any, shape: Any = _SHAPE) -> bool:
+def is_malformed(record: Any, shape: Any = SOURCES["cloudtrail"].shape) -> bool:
     """Whether a record breaks the nested shapes the reader needs (by default CloudTrail's).
 
     >>> is_malformed("text"), is_malformed({"userIdentity": "x"}), is_malformed({"resources": [{}]})
     (True, True, False)
     >>> is_malformed({"resources": [5]}), is_malformed({"userIdentity": {"sessionContext": []}})
     (True, False)
-    >>> is_malformed({"_source": {"event": "x"}}, SHAPES["ecs"]), is_malformed({"event": {}}, SHAPES["ecs"])
+    >>> ecs = SOURCES["ecs"].shape
+    >>> is_malformed({"_source": {"event": "x"}}, ecs), is_malformed({"event": {}}, ecs)
     (True, False)
     """
     if isinstance(shape, list):
@@ -169,9 +201,10 @@ def has_duplicate_keys(value: Any) -> bool:
     return any(has_duplicate_keys(item) for item in items)
 
 
-def records(path: str, *, duplicates: bool = False) -> Iterator[tuple[int, Any]]:
+def records(path: str, *, duplicates: bool = False, unwrap: bool = True) -> Iterator[tuple[int, Any]]:
     """(record number, value): positions in Records for a trail file, lines for NDJSON; with
-    `duplicates`, objects that repeat a key are marked for has_duplicate_keys.
+    `duplicates`, objects that repeat a key are marked for has_duplicate_keys. Without `unwrap`
+    (a source whose {"Records": [...]} values are records themselves) every value is one record.
 
     Raises InvalidJSON with the line of the first syntax error.
     """
@@ -185,9 +218,9 @@ def records(path: str, *, duplicates: bool = False) -> Iterator[tuple[int, Any]]
             first_line = next((line for line in text.splitlines() if line.strip()), "")
             if not _parses(first_line):
                 raise InvalidJSON(exc.lineno, _reason(exc)) from None
-        yield from _ndjson(text, loads)
+        yield from _ndjson(text, loads, unwrap)
         return
-    if isinstance(whole, dict) and isinstance(whole.get("Records"), list):
+    if unwrap and isinstance(whole, dict) and isinstance(whole.get("Records"), list):
         yield from enumerate(whole["Records"], start=1)
     else:
         yield 1, whole
@@ -205,7 +238,7 @@ def _reason(exc: json.JSONDecodeError) -> str:
     return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
 
 
-def _ndjson(text: str, loads: Callable[[str], Any]) -> Iterator[tuple[int, Any]]:
+def _ndjson(text: str, loads: Callable[[str], Any], unwrap: bool) -> Iterator[tuple[int, Any]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -213,7 +246,7 @@ def _ndjson(text: str, loads: Callable[[str], Any]) -> Iterator[tuple[int, Any]]
             value = loads(line)
         except json.JSONDecodeError as exc:
             raise InvalidJSON(number, _reason(exc)) from None
-        if isinstance(value, dict) and isinstance(value.get("Records"), list):
+        if unwrap and isinstance(value, dict) and isinstance(value.get("Records"), list):
             for record in value["Records"]:
                 yield number, record
         else:
@@ -228,25 +261,42 @@ def _parses(line: str) -> bool:
     return True
 
 
-def first_record(path: str, predicate: Callable[[Any], bool], *, duplicates: bool = False) -> int | None:
-    """Number of the first record matching `predicate`, or None (also when unreadable here)."""
-    return first_records(path, predicate, duplicates=duplicates)[0]
+def first_record(
+    path: str, predicate: Callable[[Any], bool], *, duplicates: bool = False, source: str = "cloudtrail"
+) -> int | None:
+    """Number of the first record of a `source` file matching `predicate`, or None (also when
+    unreadable here)."""
+    return first_records(path, predicate, duplicates=duplicates, source=source)[0]
 
 
-def first_records(path: str, *predicates: Callable[[Any], bool], duplicates: bool = False) -> list[int | None]:
-    """For each predicate, the number of the first record matching it, or None (also when the
-    file cannot be read here that far), from one read of the file."""
+def first_records(
+    path: str, *predicates: Callable[[Any], bool], duplicates: bool = False, source: str = "cloudtrail"
+) -> list[int | None]:
+    """For each predicate, the number of the first record of a `source` file matching it, or
+    None (also when the file cannot be read here that far), from one read of the file."""
     found: list[int | None] = [None] * len(predicates)
+
+    def note(number: int, record: Any) -> bool:
+        for index, predicate in enumerate(predicates):
+            if found[index] is None and predicate(record):
+                found[index] = number
+        return None not in found
+
+    visit_records(path, note, duplicates=duplicates, source=source)
+    return found
+
+
+def visit_records(
+    path: str, visit: Callable[[int, Any], bool], *, duplicates: bool = False, source: str = "cloudtrail"
+) -> None:
+    """Call visit(record number, record) on the records of a `source` file until it returns
+    True; stops quietly where the file cannot be read further here."""
     try:
-        for number, record in records(path, duplicates=duplicates):
-            for index, predicate in enumerate(predicates):
-                if found[index] is None and predicate(record):
-                    found[index] = number
-            if None not in found:
-                break
+        for number, record in records(path, duplicates=duplicates, unwrap=SOURCES[source].records_hold_events):
+            if visit(number, record):
+                return
     except (OSError, EOFError, UnicodeDecodeError, zlib.error, InvalidJSON, RecursionError):
         pass
-    return found
 
 
 def json_syntax_error(path: str) -> InvalidJSON | None:

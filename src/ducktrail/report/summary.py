@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from ducktrail.inputs.locate import SOURCES
 from ducktrail.scan import ScanReport, SkippedRecords
 
 if TYPE_CHECKING:
@@ -83,17 +84,6 @@ def ingest_line(report: IngestReport) -> str:
     return "ducktrail: " + ", ".join(parts) + "; " + held
 
 
-# What a source's adapter reads as events, in the singular and the plural.
-EVENTS = {
-    "cloudtrail": ("a CloudTrail event", "CloudTrail events"),
-    "ecs": ("an Elastic CloudTrail document", "Elastic CloudTrail documents"),
-}
-OTHER_SOURCE_HINT = {
-    "cloudtrail": "Elastic documents among them: scan those with --source ecs",
-    "ecs": "CloudTrail's own events among them: scan those without --source ecs",
-}
-
-
 def _skipped_records(skipped: list[SkippedRecords]) -> str:
     """
     >>> _skipped_records([SkippedRecords("a.json", 2, 1), SkippedRecords("b.json", 1, 3)])
@@ -101,7 +91,8 @@ def _skipped_records(skipped: list[SkippedRecords]) -> str:
     >>> _skipped_records([SkippedRecords("a.ndjson", 1, 1, source="ecs")])
     '1 record skipped (not Elastic CloudTrail documents)'
     """
-    return f"{plural(sum(s.count for s in skipped), 'record')} skipped (not {EVENTS[skipped[0].source][1]})"
+    events = SOURCES[skipped[0].source].events
+    return f"{plural(sum(s.count for s in skipped), 'record')} skipped (not {events})"
 
 
 def _skipped_files(skipped: list) -> str:
@@ -137,13 +128,14 @@ def warnings(report: ScanReport | IngestReport) -> list[str]:
         see = " (see the skipped files in the summary)" if report.skipped_files else ""
         lines.append(f"ducktrail: warning: no CloudTrail files found{see}")
     for skipped in report.skipped_records:
+        terms = SOURCES[skipped.source]
         notes = [f"first: record {skipped.first_record}"] if skipped.first_record else []
         if skipped.other_source:
-            notes.append(OTHER_SOURCE_HINT[skipped.source])
+            notes.append(terms.other_source_hint)
         where = f" ({'; '.join(notes)})" if notes else ""
         lines.append(
             f"ducktrail: warning: {skipped.path}: skipped {plural(skipped.count, 'record')} "
-            f"that {'is' if skipped.count == 1 else 'are'} not {EVENTS[skipped.source][skipped.count != 1]}{where}"
+            f"that {f'is not {terms.event}' if skipped.count == 1 else f'are not {terms.events}'}{where}"
         )
     moved = getattr(report, "stored_elsewhere", [])
     if moved:
