@@ -222,6 +222,13 @@ def test_a_closed_stderr_only_loses_the_lines_for_it(tmp_path, command, code):
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, whose writes fail")
+def test_a_usage_error_that_cannot_be_printed_still_exits_2():
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "ducktrail", "scan", "--bogus"], stderr=full, check=False)
+    assert result.returncode == 2
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full, whose writes fail")
 @pytest.mark.parametrize("extra", [[], ["--fail-on-alerts"]], ids=["plain", "failing_on_alerts"])
 def test_a_stderr_that_cannot_be_written_keeps_the_alerts_and_exits_3(extra):
     with open("/dev/full", "w") as full:

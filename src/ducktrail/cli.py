@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from datetime import UTC, datetime
@@ -99,11 +100,14 @@ def say(line: str) -> None:
     in one (an escape sequence, a line break) is shown escaped, never sent to the terminal.
 
     A stderr that cannot be written (a log on a full disk) does not stop the run, whose result
-    goes to stdout; the run then ends with exit code 3 (main), as the lines were lost.
+    goes to stdout; the run then ends with exit code 3 (main), as the lines were lost. A closed
+    stderr (`2>&-`), or a reader of it that stopped, is taken as `2>/dev/null` is.
     """
     global stderr_failed
     try:
         typer.echo(printable(line), err=True)
+    except BrokenPipeError:
+        pass
     except OSError:
         stderr_failed = True
 
@@ -515,6 +519,8 @@ def main() -> None:
 
 def run_cli() -> int:
     """Run the command line given in sys.argv; returns its exit code."""
+    global stderr_failed
+    stderr_failed = False
     try:
         app()
     except SystemExit as exit_:
@@ -527,10 +533,23 @@ def run_cli() -> int:
     except Exception as exc:  # noqa: BLE001 - the last guard: no input may end in a traceback
         if os.environ.get("DUCKTRAIL_DEBUG"):
             raise
+        if isinstance(exc, OSError) and exc.errno in WRITE_FAILURES and stderr_failed_now():
+            # click writes its own usage errors to stderr, not through say(): that write failed.
+            return int(ExitCode.USAGE)
         say(f"ducktrail: internal error: {type(exc).__name__}: {exc}")
         say("ducktrail: this is a bug; DUCKTRAIL_DEBUG=1 shows the traceback")
         return int(ExitCode.RULE_PACK)
     return 0
+
+
+# How a write to a full or failing device fails.
+WRITE_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def stderr_failed_now() -> bool:
+    """Whether stderr cannot be written: a line is tried (it is lost, as every line is then)."""
+    say("")
+    return stderr_failed
 
 
 def was_interrupted(exit_: BaseException) -> bool:
