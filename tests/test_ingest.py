@@ -342,7 +342,8 @@ def test_a_checkpoint_that_fails_at_the_end_of_an_ingest_is_reported(tree, tmp_p
         (["ingest", "{tree}", "--db", "{other_columns}"], 3, "its table cloudtrail_events lacks event_time"),
         (["ingest", "{tree}", "--db", "{other_files_table}"], 3, "its table ducktrail_ingested_files lacks path"),
         # Ingested files listed without their events: ingest would take them as loaded.
-        (["ingest", "{tree}", "--db", "{events_dropped}"], 3, "holds ducktrail_ingested_files but no cloudtrail_e"),
+        (["ingest", "{tree}", "--db", "{events_dropped}"], 3, "lists files but there is no cloudtrail_events"),
+        (["scan", "--db", "{events_dropped}"], 3, "lists files but there is no cloudtrail_events"),
         (["scan", "--db", "{other_schema}"], 3, "not a ducktrail database (no cloudtrail_events and no"),
         # The right names with other types: made by another version, or by hand.
         (["scan", "--db", "{other_types}"], 3, "its table cloudtrail_events has event_time as VARCHAR, not TIMESTAMP"),
@@ -378,7 +379,10 @@ def test_database_usage_and_input_errors(tree, tmp_path, args, code, message):
             f"CREATE TABLE s.{files_table}",
         ],
         "mixed_case": ['CREATE TABLE "CloudTrail_Events" (x INTEGER)'],
-        "events_dropped": [f"CREATE TABLE {keyed_files_table}"],
+        "events_dropped": [
+            f"CREATE TABLE {keyed_files_table}",
+            "INSERT INTO ducktrail_ingested_files VALUES ('/x.json', 1, 1.0, 5, now())",
+        ],
         "other_types": [
             f"CREATE TABLE cloudtrail_events ({', '.join(f'{name} {kind}' for name, kind in varchar_columns)})",
             f"CREATE TABLE {files_table}",
@@ -784,3 +788,15 @@ def test_a_database_path_under_a_missing_tilde_folder_says_what_the_shell_did(tm
     result = run("scan", "--db=~/trail.duckdb")
     assert result.exit_code == 3, result.output
     assert "the shell makes ~ the home folder only at the start of a word" in result.stderr, result.output
+
+
+def test_an_empty_files_table_without_events_is_a_database_to_ingest_into(tree, tmp_path):
+    import duckdb
+
+    db = tmp_path / "trail.duckdb"
+    with duckdb.connect(str(db)) as con:
+        columns = ", ".join(f"{name} {kind}" for name, kind in FILES_COLUMNS.items())
+        con.execute(f"CREATE TABLE {FILES_TABLE} ({columns}, PRIMARY KEY (path))")
+    scanned = run("scan", "--db", str(db))
+    assert scanned.exit_code == 3 and "no cloudtrail_events table; make one with `ducktrail ingest`" in scanned.stderr
+    assert ingest([str(tree)], str(db)).events_total == 17

@@ -275,6 +275,15 @@ def schema_problem(engine: DuckDBEngine, catalog: str, *, made: bool = False) ->
     ).fetchall():
         columns.setdefault(table, {})[column] = data_type
     missing = [table for table in names if table not in columns]
+    if (
+        missing == [EVENTS_TABLE]
+        and con.execute(f"SELECT count(*) > 0 FROM {catalog}.main.{FILES_TABLE}").fetchone()[0]
+    ):
+        # Ingest would take its files as loaded while their events are gone.
+        return (
+            f"{FILES_TABLE} lists files but there is no {EVENTS_TABLE} table: their events were dropped;"
+            f" empty it (DELETE FROM {FILES_TABLE}) and ingest them again"
+        )
     if made and missing:
         return f"no {' and no '.join(missing)} table; make one with `ducktrail ingest`"
     if EVENTS_TABLE in columns and FILES_TABLE not in columns:
@@ -291,9 +300,6 @@ def schema_problem(engine: DuckDBEngine, catalog: str, *, made: bool = False) ->
                     f"its table {table} has {name} as {columns[table][name]}, not {data_type}:"
                     " not made by this version of ducktrail"
                 )
-    if FILES_TABLE in columns and EVENTS_TABLE not in columns:
-        # Its files would count as loaded while their events are gone.
-        return f"holds {FILES_TABLE} but no {EVENTS_TABLE} table: the events of the files it lists were dropped"
     return None
 
 
