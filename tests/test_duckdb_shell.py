@@ -87,8 +87,9 @@ def test_the_adapter_runs_again_in_the_same_session():
     assert json.loads(result.stdout)[0]["events"] > 0, result.stdout
 
 
-def test_the_adapter_without_its_files_says_how_to_name_them():
-    result = shell(".read sql/sources/duckdb/cloudtrail.sql")
+@pytest.mark.parametrize("adapter", ["cloudtrail", "ecs"])
+def test_the_adapter_without_its_files_says_how_to_name_them(adapter):
+    result = shell(f".read sql/sources/duckdb/{adapter}.sql", "SELECT count(*) FROM cloudtrail_events")
     assert result.returncode != 0
     assert "no files to read: ducktrail_files is not set, or NULL" in result.stderr + result.stdout, result.stderr
 

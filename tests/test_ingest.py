@@ -787,7 +787,9 @@ def test_a_database_path_under_a_missing_tilde_folder_says_what_the_shell_did(tm
     monkeypatch.chdir(tmp_path)
     result = run("scan", "--db=~/trail.duckdb")
     assert result.exit_code == 3, result.output
-    assert "the shell makes ~ the home folder only at the start of a word" in result.stderr, result.output
+    assert (
+        "there is no folder ~ here: the shell makes ~ the home folder only at the start of a word" in result.stderr
+    ), result.output
 
 
 def test_an_empty_files_table_without_events_is_a_database_to_ingest_into(tree, tmp_path):

@@ -155,3 +155,13 @@ def test_the_fake_terminal_keeps_what_a_real_line_would_show():
     assert terminal.screen() == "scan: 2/2 files"
     terminal.write("\r" + " " * 15 + "\r")
     assert terminal.screen() == " " * 15
+
+
+def test_counts_that_cannot_be_read_end_the_line_not_the_run():
+    def failing():
+        raise RuntimeError("the log cannot be read")
+
+    terminal = Terminal()
+    stop = ProgressLine(enabled=True, stream=terminal).watch(failing, 3)
+    stop()
+    assert terminal.getvalue() == ""

@@ -87,7 +87,10 @@ WITH documents AS (
     FROM (
         SELECT filename AS source_file, [coalesce(value."_source", value::ecs_cloudtrail_document)] AS value_documents
         FROM read_json(
-            getvariable('ducktrail_files'),
+            coalesce(
+                getvariable('ducktrail_files'),
+                error('no files to read: ducktrail_files is not set, or NULL (a glob() that matched no file?); SET VARIABLE ducktrail_files = ''export/*.ndjson.gz'' (a path, glob or list of them) first')
+            ),
             columns = {'value': 'ecs_json_value'},
             records = false,
             -- As in cloudtrail.sql: 'newline_delimited' is faster where every value is on one line.

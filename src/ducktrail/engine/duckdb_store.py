@@ -396,15 +396,17 @@ def check_database_name(path: str) -> None:
 
 
 def _tilde_hint(path: str) -> str:
-    """Advice for a path that starts with `~`, which the shell left alone (`--db=~/x.duckdb`).
+    """Advice for a path under a folder `~` that does not exist: the shell left a `~` it did not
+    expand (`--db=~/x.duckdb`).
 
-    >>> _tilde_hint("x.duckdb"), _tilde_hint("~/x.duckdb")[:42]
-    ('', '; the ~ here is a folder of that name: the')
+    >>> _tilde_hint("x.duckdb"), _tilde_hint("~/x.duckdb")[:38]
+    ('', '; there is no folder ~ here: the shell')
     """
-    if not path.startswith("~"):
+    folder = path.split(os.sep, 1)[0]
+    if not folder.startswith("~") or folder == path or os.path.isdir(folder):
         return ""
     return (
-        "; the ~ here is a folder of that name: the shell makes ~ the home folder only at the start"
+        f"; there is no folder {folder} here: the shell makes ~ the home folder only at the start"
         " of a word (--db ~/x.duckdb, not --db=~/x.duckdb)"
     )
 

@@ -62,7 +62,11 @@ class ProgressLine:
             if so_far is None:
                 self.show(f"{verb}: {total_files} files, {elapsed:,.0f} s")
                 return
-            done = so_far()
+            try:
+                done = so_far()
+            except Exception:  # noqa: BLE001 - the line is a nicety: failing to read the counts must not stop the run
+                self.enabled = False
+                return
             self.show(
                 f"{verb}: {done.files}/{total_files} files, {done.events:,} events, "
                 f"{done.events / elapsed:,.0f} events/s"

@@ -28,9 +28,10 @@ def summary_line(report: ScanReport) -> str:
     >>> summary_line(ScanReport(rules=[], files_read=4, events_read=17, database="t.duckdb"))
     'ducktrail: t.duckdb holds 4 files, 17 events; 0 alerts from 0 rules'
     """
+    held = ""
+    parts = []
     if report.database is not None:  # no file is read: these are what the database holds
-        held = f"{report.database} holds {plural(report.files_read, 'file')}, {plural(report.events_read, 'event')}"
-        parts = [held]
+        held = f"{report.database} holds {plural(report.files_read, 'file')}, {plural(report.events_read, 'event')}; "
     else:
         parts = [f"{plural(report.files_read, 'file')} read", plural(report.events_read, "event")]
         parts.append(_skipped_files(report.skipped_files))
@@ -41,8 +42,8 @@ def summary_line(report: ScanReport) -> str:
     untimed = sum(report.untimed_events.values())
     if untimed:
         parts.append(f"{plural(untimed, 'event')} without a readable {report.time_field} left out by the window")
-    alerts = f"{plural(len(report.alert_json), 'alert')} from {_rules_run(report.rules)}"
-    return "ducktrail: " + ", ".join(parts) + ("; " if report.database is not None else ", ") + alerts
+    parts.append(f"{plural(len(report.alert_json), 'alert')} from {_rules_run(report.rules)}")
+    return "ducktrail: " + held + ", ".join(parts)
 
 
 def _rules_run(rules: list) -> str:
