@@ -23,7 +23,6 @@ PLACEHOLDERS = ("", "-", "none")
 class Source:
     """What a --source's files hold, as the checks here and the messages about them need it."""
 
-    name: str
     # The nested shapes its adapter's schema insists on (objects and lists of objects); a record
     # breaking one makes DuckDB reject the whole file. Scalar fields accept any JSON value.
     shape: dict[str, Any]
@@ -44,9 +43,9 @@ _ECS_DOCUMENT_SHAPE: dict[str, Any] = {
     "source": {},
     "cloud": {"account": {}},
 }
+# By --source name; source_of tries them in this order.
 SOURCES = {
     "cloudtrail": Source(
-        name="cloudtrail",
         shape={"userIdentity": {}, "resources": [{}]},
         event_fields=EVENT_KEYS,
         records_hold_events=True,
@@ -58,7 +57,6 @@ SOURCES = {
     ),
     # A line of an Elastic export is a document or a search hit wrapping one (sql/sources/duckdb/ecs.sql).
     "ecs": Source(
-        name="ecs",
         shape={"_source": _ECS_DOCUMENT_SHAPE, **_ECS_DOCUMENT_SHAPE},
         event_fields=(*(f"event.{key}" for key in ECS_EVENT_KEYS), "aws.cloudtrail.event_version"),
         records_hold_events=False,
