@@ -53,6 +53,11 @@ def test_a_table_named_like_a_cte_out_of_its_scope_is_refused(sql):
     assert shape_problems(sql) == ['reads "s.csv" instead of cloudtrail_events']
 
 
+def test_a_qualified_name_is_a_table_even_where_a_cte_has_its_name():
+    sql = "WITH x AS (FROM cloudtrail_events) SELECT * FROM main.x"
+    assert shape_problems(sql) == ["reads main.x instead of cloudtrail_events"]
+
+
 def test_ctes_named_in_their_scope_are_accepted():
     sql = "WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3), e AS (FROM cloudtrail_events)"
     assert shape_problems(sql + " SELECT * FROM r, e JOIN e AS f USING (event_id)") == []
@@ -160,6 +165,47 @@ def test_texts_that_would_break_a_listing_or_a_terminal_are_refused(rule_copy, o
     rewrite(rule_copy / "rule.toml", old, new)
     with pytest.raises(RulePackErrors, match=re.escape(message)):
         load_rule(rule_copy)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("risk_score = 47", "risk_score = true", "risk_score: expected int, got bool"),
+        (f"version = {NEWEST}\n", "version = true\n", "version: expected"),
+        (
+            'name = "AWS Lambda Function Invoked Cross-Account"',
+            'name = "Lambda\u009b2J"',
+            "name: holds a control character (U+009B)",
+        ),
+        (f'id = "{RULE_ID}"', 'id = "a--b"', "id: expected"),
+        (f'id = "{RULE_ID}"', 'id = "-a"', "id: expected"),
+    ],
+    ids=["bool_as_risk_score", "bool_as_version", "c1_control_character", "double_hyphen_id", "leading_hyphen_id"],
+)
+def test_values_of_the_wrong_kind_are_metadata_problems(rule_copy, old, new, message):
+    rewrite(rule_copy / "rule.toml", old, new)
+    with pytest.raises(RulePackErrors, match=re.escape(message)):
+        load_rule(rule_copy)
+
+
+def test_a_released_version_whose_sql_file_is_gone_is_reported(rule_copy):
+    (rule_copy / f"v{NEWEST}.sql").unlink()
+    rewrite(rule_copy / "rule.toml", f"version = {NEWEST}\n", f"version = {NEWEST - 1}\n")
+    rule = load_rule(rule_copy)
+    problems = changed_releases([rule], {RULE_ID: {str(n): "sha256:x" for n in range(1, NEWEST + 1)}})
+    assert f"released version {NEWEST} of {RULE_ID} is missing" in [problem.message for problem in problems]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"rule": "sha256:x"}', '["a"]', '{"rule": {"1": 5}}'],
+    ids=["hash_for_versions", "a_list", "a_number_for_a_hash"],
+)
+def test_a_lock_file_of_another_shape_is_a_pack_error(tmp_path, text):
+    path = tmp_path / "rules.lock.json"
+    path.write_text(text)
+    with pytest.raises(RulePackError, match="lock file must map rule id"):
+        read_lock(path)
 
 
 def test_version_must_name_the_newest_sql_file(rule_copy):
