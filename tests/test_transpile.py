@@ -253,6 +253,63 @@ def test_regex_match_finds_the_pattern_anywhere_everywhere(dialect, expected):
     assert rule_sql("SELECT * FROM t WHERE regexp_matches(event_name, '^Invoke')", dialect) == expected
 
 
+# Trap: regexp_full_match has no translation in sqlglot, which would copy the name unchanged.
+@pytest.mark.parametrize(
+    ("dialect", "expected"),
+    [
+        ("duckdb", "SELECT * FROM t WHERE REGEXP_FULL_MATCH(event_name, 'Invoke.*') AND REGEXP_FULL_MATCH(a, b)"),
+        (
+            "snowflake",
+            "SELECT * FROM t WHERE REGEXP_INSTR(event_name, '^(Invoke.*)$') > 0"
+            " AND REGEXP_INSTR(a, ('^(' || b || ')$')) > 0",
+        ),
+        (
+            "bigquery",
+            "SELECT * FROM t WHERE REGEXP_CONTAINS(event_name, '^(Invoke.*)$')"
+            " AND REGEXP_CONTAINS(a, ('^(' || b || ')$'))",
+        ),
+        (
+            "trino",
+            "SELECT * FROM t WHERE REGEXP_LIKE(event_name, '^(Invoke.*)$') AND REGEXP_LIKE(a, ('^(' || b || ')$'))",
+        ),
+        ("spark", "SELECT * FROM t WHERE event_name RLIKE '^(Invoke.*)$' AND a RLIKE ('^(' || b || ')$')"),
+        ("clickhouse", "SELECT * FROM t WHERE match(event_name, '^(Invoke.*)$') AND match(a, ('^(' || b || ')$'))"),
+    ],
+)
+def test_a_full_regex_match_is_an_anchored_match_everywhere(dialect, expected):
+    sql = "SELECT * FROM t WHERE regexp_full_match(event_name, 'Invoke.*') AND regexp_full_match(a, b)"
+    assert rule_sql(sql, dialect) == expected
+
+
+# Trap: Snowflake compares by a column's collation, which may ignore case; every comparison of
+# a string is pinned to the binary one, not only LIKE.
+def test_snowflake_pins_every_string_comparison_to_the_binary_collation():
+    sql = "SELECT * FROM t WHERE event_name <> 'Invoke' AND event_source IN ('a', 'b')"
+    assert rule_sql(sql, "snowflake") == (
+        "SELECT * FROM t WHERE COLLATE(event_name, 'utf8') <> 'Invoke' AND COLLATE(event_source, 'utf8') IN ('a', 'b')"
+    )
+
+
+# Only NULLIF(..., '') makes both engines' no-match NULL; NULLIF with another value does not.
+def test_nullif_of_another_value_keeps_the_no_match_rewrite():
+    assert rule_sql("SELECT NULLIF(regexp_extract(arn, ':(role)/', 1), 'x') FROM t", "trino") == (
+        "SELECT NULLIF(CASE WHEN arn IS NULL THEN NULL ELSE COALESCE(REGEXP_EXTRACT(arn, ':(role)/', 1), '') END, 'x')"
+        " FROM t"
+    )
+
+
+# BigQuery: the grouped query moves inside; the outer query keeps the order, limit and offset.
+def test_bigquery_keeps_limit_and_offset_on_the_outer_query():
+    sql = (
+        "SELECT k, list_sort(list_distinct(flatten(list(arns)))) AS arns FROM t GROUP BY k ORDER BY k LIMIT 5 OFFSET 2"
+    )
+    assert rule_sql(sql, "bigquery") == (
+        "SELECT k, ARRAY(SELECT DISTINCT v FROM UNNEST(arns) AS v WHERE NOT v IS NULL ORDER BY v) AS arns"
+        " FROM (SELECT k, ARRAY_CONCAT_AGG(arns) AS arns FROM t GROUP BY k) AS ducktrail_grouped"
+        " ORDER BY k NULLS LAST LIMIT 5 OFFSET 2"
+    )
+
+
 @pytest.mark.parametrize(
     ("sql", "refusal"),
     [

@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from ducktrail.transpile.rewrites.binary_collation import binary_collation
 from ducktrail.transpile.rewrites.clickhouse_function_names import clickhouse_function_names
+from ducktrail.transpile.rewrites.full_regex_match import full_regex_match
 from ducktrail.transpile.rewrites.partial_regex_match import partial_regex_match
 from ducktrail.transpile.rewrites.refuse_untranslatable import refuse_untranslatable
 from ducktrail.transpile.rewrites.regex_no_match import regex_no_match
@@ -24,6 +25,7 @@ REWRITES: tuple[Rewrite, ...] = (
     refuse_untranslatable,
     sorted_distinct_lists,
     binary_collation,
+    full_regex_match,
     partial_regex_match,
     regex_no_match,
     clickhouse_function_names,
