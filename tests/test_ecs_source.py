@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from ducktrail.engine.duckdb_scan import DuckDBEngine
 from ducktrail.errors import InputError
 from ducktrail.ingest import ingest
 from ducktrail.inputs.locate import is_event_of
@@ -183,3 +185,73 @@ def test_files_of_the_other_source_say_which_source_to_name(tmp_path, source, fi
     with pytest.raises(InputError) as raised:
         ingest([str(path)], str(tmp_path / "trail.duckdb"), source=source)
     assert message in str(raised.value)
+
+
+def adapter_rows(path: Path, source: str, columns: str = "* EXCLUDE (source_file)") -> list[dict]:
+    with DuckDBEngine(source=source) as engine:
+        engine.use_files([str(path)])
+        cursor = engine.con.execute(f"SELECT {columns} FROM cloudtrail_events ORDER BY event_id, event_time")
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def every_case_event() -> list[dict]:
+    return [event for case in CASES for event in case_events(case)]
+
+
+def test_every_column_of_an_export_is_the_raw_events_column(tmp_path):
+    """Not only the columns the bundled rule reads: analysts and new rules read them all."""
+    events = every_case_event()
+    raw = adapter_rows(write_ndjson(tmp_path / "raw.ndjson", events), "cloudtrail")
+    documents = [elastic_oracle.ecs_document(event, keep_flattened=True) for event in events]
+    exported = adapter_rows(write_ndjson(tmp_path / "export.ndjson", documents), "ecs")
+    assert len(raw) == len(exported) == len(events)
+    for want, got in zip(raw, exported, strict=True):
+        # Elastic's pipeline also drops empty values inside objects, and repeated resources.
+        if want["request_parameters"] == '{"functionName":""}':
+            want["request_parameters"] = None
+        if want["resources"]:
+            want["resources"] = [dict(entry) for entry in dict.fromkeys(tuple(e.items()) for e in want["resources"])]
+        assert got == want
+
+
+def test_the_rendered_parameters_give_the_function_as_upstreams_grok_reads_it(tmp_path):
+    events = every_case_event()
+    documents = [elastic_oracle.ecs_document(event, keep_flattened=False) for event in events]
+    exported = adapter_rows(
+        write_ndjson(tmp_path / "export.ndjson", documents), "ecs", "event_id, request_parameters->>'functionName' AS f"
+    )
+    expected = {}
+    for document in documents:
+        rendered = document.get("aws", {}).get("cloudtrail", {}).get("request_parameters")
+        if rendered is None:
+            continue
+        grok = re.search(r"functionName=(arn:aws:lambda:[a-z0-9-]*:[0-9]{12}:)", rendered)
+        plain = re.search(r"(?:^\{|, )functionName=([^,}]*)", rendered)
+        expected[document["event"]["id"]] = grok.group(1) if grok else (plain.group(1) if plain else None)
+    got = {row["event_id"]: row["f"] for row in exported if row["event_id"] in expected}
+    assert got == expected
+    assert any(value and not value.startswith("arn:") for value in expected.values()), "a plain name is proven"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("invoked_by", "none"), ("invoked_by", "-"), ("error_code", "none"), ("error_message", "")],
+)
+def test_placeholders_in_older_exports_carry_nothing(tmp_path, field, value):
+    document = elastic_oracle.ecs_document(invoke(), keep_flattened=True)
+    target = document["aws"]["cloudtrail"]
+    (target["user_identity"] if field == "invoked_by" else target)[field] = value
+    report = scan_paths(write_ndjson(tmp_path / "export.ndjson", [document]), source="ecs")
+    assert [alert["invocation_count"] for alert in report.alerts] == [1]
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("2026-11-01T10:00:00Z", "2026-11-01T10:00:00Z"), ("2026-11-01T10:00:00.250Z", "2026-11-01T10:00:00.25Z")],
+)
+def test_timestamps_with_and_without_a_fraction_are_read(tmp_path, written, read):
+    document = elastic_oracle.ecs_document(invoke(), keep_flattened=True)
+    document["@timestamp"] = written
+    report = scan_paths(write_ndjson(tmp_path / "export.ndjson", [document]), source="ecs")
+    assert [(alert["first_seen"], alert["last_seen"]) for alert in report.alerts] == [(read, read)]

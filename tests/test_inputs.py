@@ -876,6 +876,15 @@ def test_symlinked_folders_are_followed_once_even_in_a_cycle(tmp_path):
     assert principals(report) == [caller("caller")]
 
 
+def test_a_linked_folder_given_beside_its_target_is_read_once(tmp_path):
+    real = tmp_path / "real"
+    write_trail_file(real / "a.json.gz", alerting("caller"))
+    write_trail_file(real / "deeper" / "b.json.gz", alerting("other"))
+    (tmp_path / "link").symlink_to(real)
+    report = scan_paths(tmp_path / "link", real)
+    assert (report.files_read, report.events_read) == (2, 2)
+
+
 def test_json_nested_too_deep_for_python_is_still_a_clean_input_error(tmp_path):
     path = tmp_path / "deep.json"
     path.write_text("[" * 5000 + "]" * 5000)

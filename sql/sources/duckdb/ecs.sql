@@ -137,7 +137,8 @@ SELECT
             coalesce(
                 -- The upstream grok: the first functionName=arn:aws:lambda:<region>:<12 digits>: anywhere.
                 nullif(regexp_extract(rendered_parameters, 'functionName=(arn:aws:lambda:[a-z0-9-]*:[0-9]{12}:)', 1), ''),
-                regexp_extract(rendered_parameters, '(?:^\{|, )functionName=([^,}]*)', 1)
+                -- No functionName in the string: none in the object either, as in the raw event.
+                nullif(regexp_extract(rendered_parameters, '(?:^\{|, )functionName=([^,}]*)', 1), '')
             )
         )
     END AS request_parameters,
