@@ -255,3 +255,11 @@ def test_timestamps_with_and_without_a_fraction_are_read(tmp_path, written, read
     document["@timestamp"] = written
     report = scan_paths(write_ndjson(tmp_path / "export.ndjson", [document]), source="ecs")
     assert [(alert["first_seen"], alert["last_seen"]) for alert in report.alerts] == [(read, read)]
+
+
+def test_only_the_functionname_key_of_the_rendered_parameters_is_read(tmp_path):
+    document = elastic_oracle.ecs_document(invoke(), keep_flattened=False)
+    document["aws"]["cloudtrail"]["request_parameters"] = "{xfunctionName=other, qualifier=functionName=x}"
+    path = write_ndjson(tmp_path / "export.ndjson", [document])
+    (row,) = adapter_rows(path, "ecs", "request_parameters->>'functionName' AS f")
+    assert row == {"f": None}

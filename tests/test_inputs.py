@@ -953,7 +953,7 @@ def test_a_file_name_that_is_not_utf8_is_reported_and_the_rest_read(tmp_path):
     assert principals(report) == [caller("good")]
 
 
-@pytest.mark.parametrize("name", ["a?b.json.gz", "q?d/a.json.gz"])
+@pytest.mark.parametrize("name", ["a?b.json.gz", "q?d/a.json.gz", "a?b.JSON.GZ"])
 def test_a_gz_file_with_a_question_mark_in_its_path_is_named_as_unreadable(tmp_path, name):
     path = write_trail_file(tmp_path / name, alerting("caller"))
     with pytest.raises(InputError, match=r"DuckDB does not decompress a \.gz file whose path holds a '\?'"):
