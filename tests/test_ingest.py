@@ -13,7 +13,13 @@ import pytest
 from typer.testing import CliRunner
 
 from ducktrail.cli import app
-from ducktrail.engine.duckdb_store import EVENT_COLUMNS, EVENTS_TABLE, FILES_COLUMNS, FILES_TABLE
+from ducktrail.engine.duckdb_store import (
+    ADDED_FILES_COLUMNS,
+    EVENT_COLUMNS,
+    EVENTS_TABLE,
+    FILES_COLUMNS,
+    FILES_TABLE,
+)
 from ducktrail.errors import InputError
 from ducktrail.ingest import ingest
 from tests.support import FIXTURES, invoke, rule_columns, scan_paths, write_trail_file
@@ -426,7 +432,7 @@ def test_the_schema_check_expects_the_columns_ingest_writes(tree, tmp_path):
             )
             for table in (EVENTS_TABLE, FILES_TABLE)
         }
-    assert written == {EVENTS_TABLE: EVENT_COLUMNS, FILES_TABLE: FILES_COLUMNS}
+    assert written == {EVENTS_TABLE: EVENT_COLUMNS, FILES_TABLE: FILES_COLUMNS | ADDED_FILES_COLUMNS}
 
 
 def test_time_bounds_apply_to_database_scans(tree, tmp_path):
@@ -802,3 +808,96 @@ def test_an_empty_files_table_without_events_is_a_database_to_ingest_into(tree, 
     scanned = run("scan", "--db", str(db))
     assert scanned.exit_code == 3 and "no cloudtrail_events table; make one with `ducktrail ingest`" in scanned.stderr
     assert ingest([str(tree)], str(db)).events_total == 17
+
+
+@pytest.fixture
+def changed_adapter(tmp_path):
+    """A copy of the SQL pack whose CloudTrail adapter shapes one column differently (regions in
+    capitals): the environment that selects it."""
+    from ducktrail.sqlfiles import sql_root
+
+    pack = tmp_path / "sql"
+    shutil.copytree(sql_root(), pack)
+    adapter = pack / "sources" / "duckdb" / "cloudtrail.sql"
+    text = adapter.read_text()
+    assert text.count("ducktrail_present(r.awsRegion) AS aws_region") == 1
+    adapter.write_text(text.replace("ducktrail_present(r.awsRegion) AS", "upper(ducktrail_present(r.awsRegion)) AS"))
+    return {"DUCKTRAIL_SQL_DIR": str(pack)}
+
+
+def regions(db) -> set[str]:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {region for (region,) in con.execute(f"SELECT DISTINCT aws_region FROM {EVENTS_TABLE}").fetchall()}
+
+
+def test_another_adapter_reloads_unchanged_files_and_scans_warn_until_then(tree, tmp_path, changed_adapter):
+    db = tmp_path / "trail.duckdb"
+    assert run("ingest", str(tree), "--db", str(db), "-q").exit_code == 0
+    assert "us-east-1" in regions(db)
+    quiet = run("scan", "--db", str(db))
+    assert quiet.exit_code == 0 and "warning" not in quiet.stderr, quiet.output
+
+    stale = CliRunner().invoke(app, ["scan", "--db", str(db)], env=changed_adapter)
+    assert stale.exit_code == 0, stale.output
+    assert (
+        f"ducktrail: warning: {db}: 4 of 4 files were loaded by another version of the source adapter, so the alerts"
+        " may differ from a scan of the files; run `ducktrail ingest` over them again to reload them" in stale.stderr
+    ), stale.output
+
+    reloaded = CliRunner().invoke(app, ["ingest", str(tree), "--db", str(db)], env=changed_adapter)
+    assert reloaded.exit_code == 0, reloaded.output
+    assert "4 files ingested (17 events; 4 reloaded for this version of the source adapter), 0 unchanged" in (
+        reloaded.stderr
+    ), reloaded.output
+    assert "US-EAST-1" in regions(db) and "us-east-1" not in regions(db)
+    fresh = CliRunner().invoke(app, ["scan", "--db", str(db)], env=changed_adapter)
+    assert fresh.exit_code == 0 and "warning" not in fresh.stderr, fresh.output
+    again = CliRunner().invoke(app, ["ingest", str(tree), "--db", str(db)], env=changed_adapter)
+    assert "0 files ingested (0 events), 4 unchanged" in again.stderr, again.output
+
+
+def test_a_database_made_before_ingest_recorded_the_adapter_is_brought_up_to_date(tree, tmp_path):
+    import duckdb
+
+    db = tmp_path / "trail.duckdb"
+    assert run("ingest", str(tree), "--db", str(db), "-q").exit_code == 0
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"ALTER TABLE {FILES_TABLE} DROP COLUMN adapter")
+    stale = run("scan", "--db", str(db))
+    assert stale.exit_code == 0, stale.output
+    assert f"ducktrail: warning: {db}: 4 of 4 files were loaded by another version" in stale.stderr, stale.output
+    reloaded = ingest([str(tree)], str(db))
+    assert (reloaded.files_ingested, reloaded.files_reloaded, reloaded.events_total) == (4, 4, 17)
+    fresh = run("scan", "--db", str(db))
+    assert fresh.exit_code == 0 and "warning" not in fresh.stderr, fresh.output
+
+
+def test_a_reloaded_file_that_cannot_be_read_now_is_not_counted_as_reloaded(tree, tmp_path, changed_adapter):
+    db = tmp_path / "trail.duckdb"
+    assert ingest([str(tree)], str(db)).files_ingested == 4
+    broken = sorted(tree.rglob("*.json.gz"))[0]
+    stamp = broken.stat()
+    broken.write_bytes(b"\x1f\x8b" + b"\0" * (stamp.st_size - 2))  # same size and time, unreadable now
+    os.utime(broken, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    result = CliRunner().invoke(app, ["ingest", str(tree), "--db", str(db), "--keep-going"], env=changed_adapter)
+    assert result.exit_code == 3, result.output
+    assert "3 files ingested (" in result.stderr and "; 3 reloaded for this version" in result.stderr, result.output
+    assert "1 file unreadable" in result.stderr, result.output
+
+
+def test_columns_an_analyst_added_to_either_table_are_kept_and_left_empty(tree, tmp_path):
+    import duckdb
+
+    db = tmp_path / "trail.duckdb"
+    first = next(tree.rglob("*.json.gz"))
+    assert ingest([str(first)], str(db)).files_ingested == 1
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"ALTER TABLE {FILES_TABLE} ADD COLUMN reviewed_by VARCHAR")
+        con.execute(f"ALTER TABLE {EVENTS_TABLE} ADD COLUMN triage_note VARCHAR")
+    report = ingest([str(tree)], str(db))
+    assert (report.files_ingested, report.files_unchanged, report.events_total) == (3, 1, 17)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute(f"SELECT count(reviewed_by) FROM {FILES_TABLE}").fetchone() == (0,)
+        assert con.execute(f"SELECT count(triage_note) FROM {EVENTS_TABLE}").fetchone() == (0,)

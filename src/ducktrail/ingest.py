@@ -34,6 +34,9 @@ class IngestReport:
     files_ingested: int = 0
     events_ingested: int = 0
     files_unchanged: int = 0
+    # Of those ingested, stored files read again only because another version of the source
+    # adapter made their rows.
+    files_reloaded: int = 0
     # Stored files that are empty now, whose events were removed.
     files_emptied: int = 0
     skipped_files: list[SkippedFile] = field(default_factory=list)
@@ -122,9 +125,12 @@ def _load(
 ) -> None:
     """Ingest the files `given` (real path: path as given) that are new or changed."""
     engine = store.engine
+    adapter = engine.adapter_sha256
     known = store.known_files()
     stamps = {}
     pending = []
+    # Unchanged files whose rows another version of the adapter made.
+    reloading: set[str] = set()
     # Other names a pending file is stored by: replaced with it, in its batch's transaction, so
     # that a file that cannot be read now keeps what was stored from it under any name.
     aliases: dict[str, list[str]] = {}
@@ -138,10 +144,13 @@ def _load(
                 raise vanished(real) from None
             report.unreadable.append(vanished(real))
             continue
-        stamps[real] = FileStamp(stat.st_size, stat.st_mtime)
-        if known.get(real) == stamps[real]:
+        stamps[real] = FileStamp(stat.st_size, stat.st_mtime, adapter)
+        stored = known.get(real)
+        if stored == stamps[real]:
             report.files_unchanged += 1
         else:
+            if stored is not None and replace(stored, adapter=adapter) == stamps[real]:
+                reloading.add(real)
             pending.append(real)
             aliases[real] = [name for name in _stored_as(path, real, known, by_stem) if name != real]
     # A stored file that is empty now holds no events: what it held goes, as a changed file's would.
@@ -164,6 +173,7 @@ def _load(
         stop_watching()
     failed = {problem.path for problem in report.unreadable}
     stored = [path for path in pending if path not in failed]
+    report.files_reloaded = len(reloading.intersection(stored))
     # A file stored under another of its names is the same file, not a copy elsewhere.
     renamed = {path for path in stored if aliases.get(path)}
     report.stored_elsewhere = _stored_elsewhere(

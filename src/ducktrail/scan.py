@@ -79,6 +79,8 @@ class ScanReport:
     time_field: str = "eventTime"
     # The ingested database scanned (`scan --db`), rather than files.
     database: str | None = None
+    # Of its files, those whose rows another version of the source adapter made.
+    stale_files: int = 0
 
     @property
     def alerts(self) -> list[dict[str, Any]]:
@@ -134,7 +136,13 @@ def scan_database(
     rules = select_rules(pack, rule_names)
     refuse_misshapen_drafts(rules)
     engine, held = open_for_scan(database, threads=threads, memory_limit=memory_limit)
-    report = ScanReport(rules=rules, files_read=held["files"], events_read=held["events"], database=database)
+    report = ScanReport(
+        rules=rules,
+        files_read=held["files"],
+        events_read=held["events"],
+        database=database,
+        stale_files=held["stale_files"],
+    )
     queries = [chosen.query() for chosen in rules]
     with engine:
         try:

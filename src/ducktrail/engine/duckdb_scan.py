@@ -226,6 +226,11 @@ class DuckDBEngine:
         return self._source
 
     @property
+    def adapter_sha256(self) -> str:
+        """The content hash of the source adapter that shapes the files' rows."""
+        return sqlfiles.content_hash(self._adapter_sql.encode())
+
+    @property
     def error_types(self) -> tuple[type[Exception], ...]:
         # DuckDB quotes the offending input in its messages; when that is not UTF-8 the Python
         # binding fails to decode the message itself and raises UnicodeDecodeError instead.

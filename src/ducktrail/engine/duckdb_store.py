@@ -1,8 +1,9 @@
 """An ingested DuckDB database: the canonical relation stored once, then scanned in place.
 
 `ingest` reads new or changed CloudTrail files through the source adapter into the table
-cloudtrail_events of a database file, and records each file (path, size, modification time) in
-ducktrail_ingested_files so a later ingest skips it. Analysts can open the file in DuckDB and
+cloudtrail_events of a database file, and records each file (path, size, modification time, and
+the content hash of the adapter that shaped its rows) in ducktrail_ingested_files, so that a later
+ingest skips it unless it or the adapter changed. Analysts can open the file in DuckDB and
 query cloudtrail_events directly; `ducktrail scan --db` runs the rules over it.
 """
 
@@ -36,6 +37,9 @@ EVENT_COLUMNS = {
     for name in COLUMN_FIELDS
 }
 FILES_COLUMNS = {"path": "VARCHAR", "size": "BIGINT", "mtime": "DOUBLE", "events": "BIGINT", "ingested_at": "TIMESTAMP"}
+# Columns of the files table that databases made by earlier versions lack: ingest adds them, and a
+# scan reads a missing one as NULL.
+ADDED_FILES_COLUMNS = {"adapter": "VARCHAR"}
 STORAGE_VERSION = "v1.5.0"
 
 
@@ -43,6 +47,8 @@ STORAGE_VERSION = "v1.5.0"
 class FileStamp:
     size: int
     mtime: float
+    # The content hash of the adapter its rows were (or are to be) made by; None: unknown.
+    adapter: str | None = None
 
 
 class Store:
@@ -76,8 +82,11 @@ class Store:
             # that scans, not one that is neither new nor ducktrail's. (The adapter is loaded
             # first: a transaction writes to one database only.)
             with engine.over_no_files(), self._transaction():
-                columns = ", ".join(f"{name} {data_type}" for name, data_type in FILES_COLUMNS.items())
+                own = FILES_COLUMNS | ADDED_FILES_COLUMNS
+                columns = ", ".join(f"{name} {data_type}" for name, data_type in own.items())
                 engine.con.execute(f"CREATE TABLE IF NOT EXISTS store.{FILES_TABLE} ({columns}, PRIMARY KEY (path))")
+                for name, data_type in ADDED_FILES_COLUMNS.items():
+                    engine.con.execute(f"ALTER TABLE store.{FILES_TABLE} ADD COLUMN IF NOT EXISTS {name} {data_type}")
                 engine.con.execute(f"CREATE TABLE IF NOT EXISTS store.{EVENTS_TABLE} AS FROM cloudtrail_events LIMIT 0")
         except BaseException as failure:
             if created:
@@ -108,8 +117,8 @@ class Store:
 
     def known_files(self) -> dict[str, FileStamp]:
         with self._own_tables():
-            rows = self.engine.con.execute(f"SELECT path, size, mtime FROM store.{FILES_TABLE}").fetchall()
-        return {path: FileStamp(size, mtime) for path, size, mtime in rows}
+            rows = self.engine.con.execute(f"SELECT path, size, mtime, adapter FROM store.{FILES_TABLE}").fetchall()
+        return {path: FileStamp(size, mtime, adapter) for path, size, mtime, adapter in rows}
 
     def ingest(
         self,
@@ -147,14 +156,17 @@ class Store:
             refused = {problem.path: problem for problem in refuse(counts)}
             if refused.keys() & set(files):
                 raise RejectedFiles([refused[path] for path in files if path in refused])
+            # Named columns: an analyst may have added columns of their own.
             con.execute(
-                f"INSERT OR REPLACE INTO store.{FILES_TABLE}"
-                " SELECT unnest($paths), unnest($sizes), unnest($mtimes), unnest($events), timezone('UTC', now())",
+                f"INSERT OR REPLACE INTO store.{FILES_TABLE} (path, size, mtime, events, ingested_at, adapter)"
+                " SELECT unnest($paths), unnest($sizes), unnest($mtimes), unnest($events), timezone('UTC', now()),"
+                " $adapter",
                 {
                     "paths": files,
                     "sizes": [stamps[path].size for path in files],
                     "mtimes": [stamps[path].mtime for path in files],
                     "events": [_events(counts.get(path)) for path in files],
+                    "adapter": self.engine.adapter_sha256,
                 },
             )
         return counts
@@ -294,6 +306,8 @@ def schema_problem(engine: DuckDBEngine, catalog: str, *, made: bool = False) ->
         missing = [name for name in needed if name not in columns[table]]
         if missing:
             return f"its table {table} lacks {', '.join(missing)}: not made by this version of ducktrail"
+        if table == FILES_TABLE:
+            needed = needed | {name: kind for name, kind in ADDED_FILES_COLUMNS.items() if name in columns[table]}
         for name, data_type in needed.items():
             if columns[table][name] != data_type:
                 return (
@@ -317,7 +331,7 @@ def unwritable_problem(engine: DuckDBEngine, catalog: str) -> str | None:
     ).fetchone()
     if exists and not keyed:
         return f"its table {FILES_TABLE} has no primary key on path (rebuilt without it?)"
-    for table, own in ((EVENTS_TABLE, EVENT_COLUMNS), (FILES_TABLE, FILES_COLUMNS)):
+    for table, own in ((EVENTS_TABLE, EVENT_COLUMNS), (FILES_TABLE, FILES_COLUMNS | ADDED_FILES_COLUMNS)):
         required = con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main'"
             " AND lower(table_name) = ? AND NOT is_nullable AND column_default IS NULL ORDER BY column_index",
@@ -375,6 +389,26 @@ def held_totals(engine: DuckDBEngine, catalog: str) -> tuple[int, int]:
     return int(files), int(events)
 
 
+def stale_files(engine: DuckDBEngine, catalog: str) -> int:
+    """How many files the database attached as `catalog` lists whose rows were made by an adapter
+    this ducktrail does not have: an earlier version's (or one unknown, in a database made before
+    ingest recorded it). Their rows may differ from what a scan of the files gives now."""
+    from ducktrail.sqlfiles import source_adapter_hashes
+
+    recorded = engine.con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main'"
+        " AND lower(table_name) = ? AND lower(column_name) = 'adapter'",
+        [catalog, FILES_TABLE],
+    ).fetchone()[0]
+    if not recorded:
+        return held_totals(engine, catalog)[0]
+    (count,) = engine.con.execute(
+        f"SELECT count(*) FROM {catalog}.main.{FILES_TABLE} WHERE adapter IS NULL OR adapter NOT IN ?",
+        [sorted(source_adapter_hashes("duckdb"))],
+    ).fetchone()
+    return int(count)
+
+
 def _events(count: FileCount | None) -> int:
     return 0 if count is None else count.records - count.unrecognized
 
@@ -426,6 +460,7 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
         (catalog,) = engine.con.execute("SELECT current_database()").fetchone()
         problem = schema_problem(engine, catalog, made=True)
         files, events = held_totals(engine, catalog) if problem is None else (0, 0)
+        stale = stale_files(engine, catalog) if problem is None else 0
     except BaseException as failure:
         engine.close()
         if is_interruption(failure):
@@ -436,4 +471,4 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
     if problem is not None:
         engine.close()
         raise InputError(f"not a ducktrail database ({problem})", path=path)
-    return engine, {"files": files, "events": events}
+    return engine, {"files": files, "events": events, "stale_files": stale}

@@ -68,11 +68,13 @@ def ingest_line(report: IngestReport) -> str:
     'ducktrail: 2 files ingested (9 events), 0 unchanged, 0 files skipped; t.duckdb holds 2 files, 9 events'
     >>> ingest_line(IngestReport(database="t.duckdb", files_emptied=1)).split(", ")[2]
     '1 stored file emptied (its events removed)'
+    >>> ingest_line(IngestReport(database="t.duckdb", files_ingested=3, files_reloaded=3)).split(", ")[0]
+    'ducktrail: 3 files ingested (0 events; 3 reloaded for this version of the source adapter)'
     """
-    parts = [
-        f"{plural(report.files_ingested, 'file')} ingested ({plural(report.events_ingested, 'event')})",
-        f"{report.files_unchanged:,} unchanged",
-    ]
+    ingested = f"{plural(report.files_ingested, 'file')} ingested ({plural(report.events_ingested, 'event')}"
+    if report.files_reloaded:
+        ingested += f"; {report.files_reloaded:,} reloaded for this version of the source adapter"
+    parts = [ingested + ")", f"{report.files_unchanged:,} unchanged"]
     if report.files_emptied:
         emptied = plural(report.files_emptied, "stored file")
         parts.append(f"{emptied} emptied ({'its' if report.files_emptied == 1 else 'their'} events removed)")
@@ -128,6 +130,13 @@ def warnings(report: ScanReport | IngestReport) -> list[str]:
     elif not read and not report.unreadable:
         see = " (see the skipped files in the summary)" if report.skipped_files else ""
         lines.append(f"ducktrail: warning: no CloudTrail files found{see}")
+    stale = getattr(report, "stale_files", 0)
+    if database is not None and stale:
+        lines.append(
+            f"ducktrail: warning: {database}: {stale:,} of {plural(report.files_read, 'file')}"
+            f" {'was' if stale == 1 else 'were'} loaded by another version of the source adapter, so the alerts may"
+            " differ from a scan of the files; run `ducktrail ingest` over them again to reload them"
+        )
     for skipped in report.skipped_records:
         terms = SOURCES[skipped.source]
         notes = [f"first: record {skipped.first_record}"] if skipped.first_record else []
