@@ -10,6 +10,8 @@ import pytest
 
 from ducktrail.engine.duckdb_module import duckdb
 from ducktrail.sqlfiles import sql_root
+from ducktrail.transpile.assemble import translate_rule
+from ducktrail.transpile.targets import target
 from ducktrail.transpile.transpile import transpile
 from tests.engines import ClickHouse, Spark, case_file, documented_ddl, duckdb_alerts
 from tests.support import FIXTURES, RULE_ID, invoke, pack
@@ -101,3 +103,31 @@ def test_clickhouse_fails_on_a_file_it_cannot_parse_rather_than_lose_its_events(
     clickhouse.use_files(str(path))
     with pytest.raises(RuntimeError, match="not JSON ClickHouse can parse"):
         clickhouse.alerts(transpile(RULE, "clickhouse"))
+
+
+LISTS = "SELECT list_sort(list_distinct(flatten(list(arns)))) AS arns FROM t"
+LIST_ROWS = [["b", None, "a"], None, ["a", None], []]
+
+
+def test_duckdb_drops_null_elements_of_list_columns_as_the_other_engines_are_written_to():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT unnest(?::VARCHAR[][]) AS arns", [LIST_ROWS])
+    assert con.execute(LISTS).fetchall() == [(["a", "b"],)]
+
+
+def test_spark_drops_null_elements_of_list_columns_as_duckdb_does(spark):
+    spark.session.createDataFrame([(arns,) for arns in LIST_ROWS], "arns array<string>").createOrReplaceTempView("t")
+    sql = translate_rule(LISTS, target("spark")).sql(dialect="spark")
+    assert spark.alerts(sql) == [{"arns": ["a", "b"]}], sql
+
+
+def test_clickhouse_drops_null_elements_of_list_columns_as_duckdb_does(clickhouse):
+    rows = ", ".join(
+        "([" + ", ".join("NULL" if a is None else f"'{a}'" for a in arns or []) + "])" for arns in LIST_ROWS
+    )
+    clickhouse.session.query("DROP TABLE IF EXISTS t")
+    clickhouse.session.query(
+        f"CREATE TABLE t (arns Array(Nullable(String))) ENGINE = Memory AS SELECT * FROM VALUES({rows})"
+    )
+    sql = translate_rule(LISTS, target("clickhouse")).sql(dialect="clickhouse")
+    assert clickhouse.alerts(sql) == [{"arns": ["a", "b"]}], sql

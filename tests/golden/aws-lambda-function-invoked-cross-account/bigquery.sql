@@ -20,7 +20,16 @@
 WITH cloudtrail_events AS (
 SELECT
     source_file,
-    event_time,
+    -- Only the forms DuckDB's adapter reads (see its ducktrail_event_time), each as the instant it
+    -- names: CloudTrail's own form first, then the canonical form a cast reads (a space for the T,
+    -- an offset written +01:00 or +01; none is UTC), then an offset written +0100.
+    CASE
+        WHEN REGEXP_CONTAINS(event_time_text, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$') THEN COALESCE(
+            SAFE.PARSE_TIMESTAMP('%Y-%m-%dT%H:%M:%E*SZ', event_time_text),
+            SAFE_CAST(event_time_text AS TIMESTAMP),
+            SAFE.PARSE_TIMESTAMP('%Y-%m-%dT%H:%M:%E*S%z', event_time_text)
+        )
+    END AS event_time,
     event_version,
     event_source,
     event_name,
@@ -43,7 +52,7 @@ SELECT
 FROM (
     SELECT
         CAST(NULL AS STRING) AS source_file,
-        SAFE.PARSE_TIMESTAMP('%Y-%m-%dT%H:%M:%E*SZ', JSON_VALUE(record, '$.eventTime')) AS event_time,
+        JSON_VALUE(record, '$.eventTime') AS event_time_text,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventVersion'), ''), '-'), 'none') AS event_version,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventSource'), ''), '-'), 'none') AS event_source,
         NULLIF(NULLIF(NULLIF(JSON_VALUE(record, '$.eventName'), ''), '-'), 'none') AS event_name,

@@ -22,7 +22,15 @@
 WITH cloudtrail_events AS (
 SELECT
     source_file,
-    event_time,
+    -- Only the forms DuckDB's adapter reads (see its ducktrail_event_time), each as the instant it
+    -- names: an offset through TIMESTAMP_TZ, since TO_TIMESTAMP_NTZ drops it; none is UTC. 'AUTO',
+    -- not the session's TIMESTAMP_INPUT_FORMAT, which would also read epoch seconds and bare dates.
+    CASE
+        WHEN NOT REGEXP_LIKE(event_time_text, '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?') THEN NULL
+        WHEN REGEXP_LIKE(event_time_text, '.*[0-9](Z|[+-][0-9]{2}(:?[0-9]{2})?)')
+            THEN CONVERT_TIMEZONE('UTC', TRY_TO_TIMESTAMP_TZ(event_time_text, 'AUTO'))::TIMESTAMP_NTZ
+        ELSE TRY_TO_TIMESTAMP_NTZ(event_time_text, 'AUTO')
+    END AS event_time,
     event_version,
     event_source,
     event_name,
@@ -44,7 +52,7 @@ SELECT
 FROM (
     SELECT
         CAST(NULL AS VARCHAR) AS source_file,
-        TRY_TO_TIMESTAMP_NTZ(record:eventTime::VARCHAR) AS event_time,
+        record:eventTime::VARCHAR AS event_time_text,
         NULLIF(NULLIF(NULLIF(record:eventVersion::VARCHAR, ''), '-'), 'none') AS event_version,
         NULLIF(NULLIF(NULLIF(record:eventSource::VARCHAR, ''), '-'), 'none') AS event_source,
         NULLIF(NULLIF(NULLIF(record:eventName::VARCHAR, ''), '-'), 'none') AS event_name,
@@ -99,8 +107,8 @@ SELECT
   event_time
 FROM cloudtrail_events
 WHERE
-  COLLATE(event_source, 'utf8') = 'lambda.amazonaws.com'
-  AND COLLATE(event_name, 'utf8') LIKE 'Invoke%'
+  COLLATE(event_source, '') = 'lambda.amazonaws.com'
+  AND COLLATE(event_name, '') LIKE 'Invoke%'
   AND error_code IS NULL
   AND error_message IS NULL
   AND NOT user_identity_arn IS NULL

@@ -121,7 +121,14 @@ SELECT
   user_identity_arn,
   caller_account,
   function_account,
-  ARRAY_SORT(ARRAY_DISTINCT(FLATTEN(COLLECT_LIST(resource_arns)))) AS function_arns,
+  ARRAY_SORT(
+    ARRAY_DISTINCT(
+      FILTER(
+        FLATTEN(COLLECT_LIST(resource_arns)),
+        ducktrail_element -> NOT ducktrail_element IS NULL
+      )
+    )
+  ) AS function_arns,
   COUNT(*) AS invocation_count,
   ARRAY_SORT(ARRAY_DISTINCT(COLLECT_LIST(source_ip))) AS source_ips,
   MIN(event_time) AS first_seen,

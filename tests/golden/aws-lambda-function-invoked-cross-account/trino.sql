@@ -34,7 +34,7 @@
 -- TBLPROPERTIES (
 --   'projection.enabled' = 'true',
 --   'projection.region.type' = 'enum',
---   'projection.region.values' = 'af-south-1,ap-east-1,ap-northeast-1,ap-northeast-2,ap-northeast-3,ap-south-1,ap-south-2,ap-southeast-1,ap-southeast-2,ap-southeast-3,ap-southeast-4,ap-southeast-5,ap-southeast-7,ca-central-1,ca-west-1,eu-central-1,eu-central-2,eu-north-1,eu-south-1,eu-south-2,eu-west-1,eu-west-2,eu-west-3,il-central-1,me-central-1,me-south-1,mx-central-1,sa-east-1,us-east-1,us-east-2,us-west-1,us-west-2',
+--   'projection.region.values' = 'af-south-1,ap-east-1,ap-east-2,ap-northeast-1,ap-northeast-2,ap-northeast-3,ap-south-1,ap-south-2,ap-southeast-1,ap-southeast-2,ap-southeast-3,ap-southeast-4,ap-southeast-5,ap-southeast-6,ap-southeast-7,ca-central-1,ca-west-1,eu-central-1,eu-central-2,eu-north-1,eu-south-1,eu-south-2,eu-west-1,eu-west-2,eu-west-3,il-central-1,me-central-1,me-south-1,mx-central-1,sa-east-1,us-east-1,us-east-2,us-west-1,us-west-2',
 --   'projection.timestamp.type' = 'date',
 --   'projection.timestamp.format' = 'yyyy/MM/dd',
 --   'projection.timestamp.range' = '2024/01/01,NOW',
@@ -47,7 +47,9 @@
 -- An organization trail delivers each account's files under AWSLogs/<org-id>/<account-id>/
 -- CloudTrail/: point LOCATION and the template there, one table per account (or add an account
 -- projection column to the path). An enum projection reads only the regions it lists: events
--- of a region left out (a region AWS opens later) are never scanned, so keep the list whole.
+-- of a region left out (a region AWS opens later) are never scanned, so keep the list whole
+-- (these are the 34 regions of the aws partition in botocore 1.43, November 2026). Likewise the
+-- timestamp range: days before its start are never scanned, so start it at the trail's first day.
 -- The adapter reads every partition. To scan less (Athena bills by bytes read), add a filter
 -- on the projection columns below, e.g. WHERE "timestamp" >= '2026/11/01'.
 -- Shaped as Elastic's pipeline shapes values for the rules: '', '-', 'none', {} and [] are
@@ -77,7 +79,18 @@ SELECT
 FROM (
     SELECT
         "$path" AS source_file,
-        try(CAST(from_iso8601_timestamp(eventtime) AT TIME ZONE 'UTC' AS TIMESTAMP(3))) AS event_time,
+        -- Only the forms DuckDB's adapter reads (see its ducktrail_event_time), made ISO 8601 with a
+        -- zone (none is UTC) first: from_iso8601_timestamp reads other forms too (a bare date,
+        -- week dates), a zone-less time in the session's zone, and fails the whole query, try() or
+        -- not, on an offset beyond 14 hours or a five-digit year.
+        try(CAST(from_iso8601_timestamp(
+            CASE
+                WHEN regexp_like(eventtime, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+-]14(:?00)?)?\z')
+                    THEN substr(eventtime, 1, 10) || 'T'
+                        || regexp_replace(substr(eventtime, 12), '^([0-9:]{8}(?:[.][0-9]{1,9})?)[0-9]*', '$1')
+                        || CASE WHEN regexp_like(eventtime, '(Z|[+-][0-9]{2}(:?[0-9]{2})?)\z') THEN '' ELSE 'Z' END
+            END
+        ) AT TIME ZONE 'UTC' AS TIMESTAMP(3))) AS event_time,
         nullif(nullif(nullif(eventversion, ''), '-'), 'none') AS event_version,
         nullif(nullif(nullif(eventsource, ''), '-'), 'none') AS event_source,
         nullif(nullif(nullif(eventname, ''), '-'), 'none') AS event_name,
@@ -143,8 +156,13 @@ SELECT
   function_account,
   COALESCE(
     ARRAY_SORT(
-      ARRAY_DISTINCT(FLATTEN(ARRAY_AGG(resource_arns) FILTER(WHERE
-        NOT resource_arns IS NULL)))
+      ARRAY_DISTINCT(
+        FILTER(
+          FLATTEN(ARRAY_AGG(resource_arns) FILTER(WHERE
+            NOT resource_arns IS NULL)),
+          ducktrail_element -> NOT ducktrail_element IS NULL
+        )
+      )
     ),
     ARRAY[]
   ) AS function_arns,

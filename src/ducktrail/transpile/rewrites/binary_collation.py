@@ -2,8 +2,11 @@
 
 The upstream rule's `eventName LIKE "Invoke*"` and `eventSource == "lambda.amazonaws.com"`
 are case-sensitive. Snowflake compares by the column's collation, which an account or
-database may set to case-insensitive ('en-ci'); comparing under the 'utf8' (binary)
-collation keeps the rule exact there. Other engines compare bytes unless told otherwise.
+database may set to case-insensitive ('en-ci'); the empty collation, `COLLATE(x, '')`, compares
+Unicode code points and keeps the rule exact there. Not the binary 'utf8' pseudo-locale: LIKE
+takes no locale collation ("[NOT] LIKE", collation details), while the empty specification is
+Snowflake's own way to strip one before LIKE (behavior change bundle 2024_02, BCR-1535).
+Other engines compare bytes unless told otherwise.
 """
 
 from __future__ import annotations
@@ -18,10 +21,10 @@ def binary_collation(tree: exp.Expression, dialect: str) -> exp.Expression:
     >>> import sqlglot
     >>> tree = sqlglot.parse_one("SELECT * FROM t WHERE name LIKE 'Invoke%' AND n = 1", read="duckdb")
     >>> binary_collation(tree, "snowflake").sql("snowflake")
-    "SELECT * FROM t WHERE COLLATE(name, 'utf8') LIKE 'Invoke%' AND n = 1"
+    "SELECT * FROM t WHERE COLLATE(name, '') LIKE 'Invoke%' AND n = 1"
     >>> tree = sqlglot.parse_one("SELECT * FROM t WHERE 'a' = name OR name IN ('Invoke', 'InvokeAsync')", read="duckdb")
     >>> binary_collation(tree, "snowflake").sql("snowflake")
-    "SELECT * FROM t WHERE 'a' = COLLATE(name, 'utf8') OR COLLATE(name, 'utf8') IN ('Invoke', 'InvokeAsync')"
+    "SELECT * FROM t WHERE 'a' = COLLATE(name, '') OR COLLATE(name, '') IN ('Invoke', 'InvokeAsync')"
     """
     if dialect != "snowflake":
         return tree
@@ -40,7 +43,7 @@ def binary_collation(tree: exp.Expression, dialect: str) -> exp.Expression:
 
 
 def _binary(node: exp.Expression) -> exp.Expression:
-    return exp.Collate(this=node.copy(), expression=exp.Literal.string("utf8"))
+    return exp.Collate(this=node.copy(), expression=exp.Literal.string(""))
 
 
 def _is_string(node: exp.Expression | None) -> bool:

@@ -5,7 +5,9 @@ The rules aggregate with `list_sort(list_distinct(list(x)))` and, for list colum
 NULLs in their list aggregates and give [] for none. Trino and Athena keep NULLs in
 ARRAY_AGG and give NULL for none; BigQuery forbids sorting an aggregate's result, and an
 aggregate inside UNNEST: it concatenates a list column's lists in the grouped query and sorts
-each result in a query around it. Those two get their own spelling of the same meaning.
+each result in a query around it. Those two get their own spelling of the same meaning. The
+lists' own NULL elements, which DuckDB's list_distinct drops (as ClickHouse's arrayDistinct and
+Snowflake's ARRAY_COMPACT do), Spark and Trino keep: they are filtered out there.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ TEMPLATES = {
     "trino": {
         "values": "COALESCE(ARRAY_SORT(ARRAY_DISTINCT(ARRAY_AGG(ducktrail_value) "
         "FILTER (WHERE ducktrail_value IS NOT NULL))), ARRAY[])",
-        "lists": "COALESCE(ARRAY_SORT(ARRAY_DISTINCT(FLATTEN(ARRAY_AGG(ducktrail_value) "
-        "FILTER (WHERE ducktrail_value IS NOT NULL)))), ARRAY[])",
+        "lists": "COALESCE(ARRAY_SORT(ARRAY_DISTINCT(FILTER(FLATTEN(ARRAY_AGG(ducktrail_value) "
+        "FILTER (WHERE ducktrail_value IS NOT NULL)), ducktrail_element -> ducktrail_element IS NOT NULL))), ARRAY[])",
     },
     "bigquery": {
         "values": "ARRAY_AGG(DISTINCT ducktrail_value IGNORE NULLS ORDER BY ducktrail_value)",
@@ -32,6 +34,11 @@ TEMPLATES = {
     },
 }
 TEMPLATES["athena"] = TEMPLATES["trino"]
+TEMPLATES["spark"] = {
+    "lists": "ARRAY_SORT(ARRAY_DISTINCT(FILTER(FLATTEN(COLLECT_LIST(ducktrail_value)), "
+    "ducktrail_element -> ducktrail_element IS NOT NULL)))",
+}
+TEMPLATES["databricks"] = TEMPLATES["spark"]
 
 
 def sorted_distinct_lists(tree: exp.Expression, dialect: str) -> exp.Expression:
@@ -41,7 +48,7 @@ def sorted_distinct_lists(tree: exp.Expression, dialect: str) -> exp.Expression:
     'SELECT COALESCE(ARRAY_SORT(ARRAY_DISTINCT(ARRAY_AGG(ip) FILTER(WHERE NOT ip IS NULL))), ARRAY[]) FROM t'
     >>> sorted_distinct_lists(tree, "bigquery").sql("bigquery")
     'SELECT ARRAY_AGG(DISTINCT ip IGNORE NULLS ORDER BY ip) FROM t'
-    >>> sorted_distinct_lists(tree, "spark") is tree
+    >>> sorted_distinct_lists(tree, "clickhouse") is tree
     True
     >>> tree = sqlglot.parse_one("SELECT k, list_sort(list_distinct(flatten(list(xs)))) AS xs FROM t GROUP BY k"
     ...                          " ORDER BY k LIMIT 5", read="duckdb")
@@ -63,6 +70,8 @@ ARRAY_CONCAT_AGG(xs) AS xs FROM t GROUP BY k) AS ducktrail_grouped ORDER BY k NU
         elif isinstance(inner, exp.Flatten) and isinstance(inner.this, exp.ArrayAgg):
             kind, value = "lists", inner.this.this
         else:
+            return node
+        if kind not in templates:
             return node
         written = _filled(templates[kind], value, dialect)
         if dialect == "bigquery" and kind == "lists":
