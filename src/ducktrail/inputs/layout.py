@@ -1,6 +1,6 @@
 """Whether a file holds one JSON value per line, judged from its first few kilobytes.
 
-DuckDB reads such files line by line ('newline_delimited') 5-10% faster than files whose
+DuckDB reads such files line by line ('newline_delimited') about a quarter faster than files whose
 values may span lines ('unstructured'), where it scans every byte for the end of each value.
 CloudTrail's S3 deliveries are one line per file and its exports one event per line; a
 pretty-printed file, such as a hand-made sample, spans lines. The guess only decides speed: when
