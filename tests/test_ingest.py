@@ -810,19 +810,42 @@ def test_an_empty_files_table_without_events_is_a_database_to_ingest_into(tree, 
     assert ingest([str(tree)], str(db)).events_total == 17
 
 
-@pytest.fixture
-def changed_adapter(tmp_path):
-    """A copy of the SQL pack whose CloudTrail adapter shapes one column differently (regions in
-    capitals): the environment that selects it."""
+def pack_with_adapter(tmp_path, edit) -> dict[str, str]:
+    """The environment selecting a copy of the SQL pack whose CloudTrail adapter `edit` rewrote."""
     from ducktrail.sqlfiles import sql_root
 
     pack = tmp_path / "sql"
     shutil.copytree(sql_root(), pack)
     adapter = pack / "sources" / "duckdb" / "cloudtrail.sql"
-    text = adapter.read_text()
-    assert text.count("ducktrail_present(r.awsRegion) AS aws_region") == 1
-    adapter.write_text(text.replace("ducktrail_present(r.awsRegion) AS", "upper(ducktrail_present(r.awsRegion)) AS"))
+    adapter.write_text(edit(adapter.read_text()))
     return {"DUCKTRAIL_SQL_DIR": str(pack)}
+
+
+@pytest.fixture
+def changed_adapter(tmp_path):
+    """An adapter that shapes one column differently: regions in capitals."""
+
+    def capitals(text: str) -> str:
+        assert text.count("ducktrail_present(r.awsRegion) AS aws_region") == 1
+        return text.replace("ducktrail_present(r.awsRegion) AS", "upper(ducktrail_present(r.awsRegion)) AS")
+
+    return pack_with_adapter(tmp_path, capitals)
+
+
+def test_an_adapter_whose_comments_and_layout_alone_changed_reloads_nothing(tree, tmp_path):
+    def recommented(text: str) -> str:
+        text = text.replace("-- ", "--  ").replace("\n    ", "\n      ")
+        return "-- a note of our own\n" + text.replace(
+            "ducktrail_present(r.awsRegion) AS", "/* here */ ducktrail_present(\n r.awsRegion) AS"
+        )
+
+    db = tmp_path / "trail.duckdb"
+    assert ingest([str(tree)], str(db)).files_ingested == 4
+    env = pack_with_adapter(tmp_path, recommented)
+    scanned = CliRunner().invoke(app, ["scan", "--db", str(db)], env=env)
+    assert scanned.exit_code == 0 and "warning" not in scanned.stderr, scanned.output
+    again = CliRunner().invoke(app, ["ingest", str(tree), "--db", str(db)], env=env)
+    assert "0 files ingested (0 events), 4 unchanged" in again.stderr, again.output
 
 
 def regions(db) -> set[str]:
@@ -843,7 +866,8 @@ def test_another_adapter_reloads_unchanged_files_and_scans_warn_until_then(tree,
     assert stale.exit_code == 0, stale.output
     assert (
         f"ducktrail: warning: {db}: 4 of 4 files were loaded by another version of the source adapter, so the alerts"
-        " may differ from a scan of the files; run `ducktrail ingest` over them again to reload them" in stale.stderr
+        " may differ from a scan of the files; run `ducktrail ingest` over them again (with --source ecs for"
+        " Elastic exports) to reload them" in stale.stderr
     ), stale.output
 
     reloaded = CliRunner().invoke(app, ["ingest", str(tree), "--db", str(db)], env=changed_adapter)
@@ -864,7 +888,7 @@ def test_a_database_made_before_ingest_recorded_the_adapter_is_brought_up_to_dat
     db = tmp_path / "trail.duckdb"
     assert run("ingest", str(tree), "--db", str(db), "-q").exit_code == 0
     with duckdb.connect(str(db)) as con:
-        con.execute(f"ALTER TABLE {FILES_TABLE} DROP COLUMN adapter")
+        con.execute(f"ALTER TABLE {FILES_TABLE} DROP COLUMN adapter_sha256")
     stale = run("scan", "--db", str(db))
     assert stale.exit_code == 0, stale.output
     assert f"ducktrail: warning: {db}: 4 of 4 files were loaded by another version" in stale.stderr, stale.output
@@ -901,3 +925,22 @@ def test_columns_an_analyst_added_to_either_table_are_kept_and_left_empty(tree, 
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute(f"SELECT count(reviewed_by) FROM {FILES_TABLE}").fetchone() == (0,)
         assert con.execute(f"SELECT count(triage_note) FROM {EVENTS_TABLE}").fetchone() == (0,)
+
+
+def test_files_either_source_loaded_stay_as_loaded_when_ingested_with_the_other(tree, tmp_path):
+    from tests import elastic_oracle
+    from tests.support import write_ndjson
+
+    events = json.loads((FIXTURES / "cases" / "cross_account_invoke_alerts" / "events.json").read_text())["Records"]
+    write_ndjson(tree / "export.ndjson", [elastic_oracle.ecs_document(e) for e in events])
+    db = tmp_path / "trail.duckdb"
+    as_ecs = run("ingest", str(tree / "export.ndjson"), "--db", str(db), "--source", "ecs")
+    assert as_ecs.exit_code == 0, as_ecs.output
+    # The export's documents are not CloudTrail's own events: read with the default source they
+    # would be refused, or replace what the ECS adapter stored.
+    tree_as_cloudtrail = run("ingest", str(tree), "--db", str(db))
+    assert tree_as_cloudtrail.exit_code == 0, tree_as_cloudtrail.output
+    assert "4 files ingested (17 events), 1 unchanged" in tree_as_cloudtrail.stderr, tree_as_cloudtrail.output
+    scanned = run("scan", "--db", str(db))
+    assert scanned.exit_code == 0 and "warning" not in scanned.stderr, scanned.output
+    assert f"{db} holds 5 files, {17 + len(events)} events" in scanned.stderr, scanned.output

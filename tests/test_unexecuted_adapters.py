@@ -1,18 +1,24 @@
 """What can be proven here of the adapters no engine here runs (Trino/Athena, Snowflake, BigQuery):
-their event-time regexes decide exactly as DuckDB's adapter does which times have an instant.
+their event times are the instants DuckDB's adapter reads, from the same forms.
 
 Each engine's parser reads more forms than DuckDB (a bare date, epoch seconds, week dates), so
-the adapters parse only what a regex lets through; these tests take each adapter's regex from its
-SQL file and apply it as that engine does: Trino's regexp_like searches (anchored by `^` and
-`\\z`), Snowflake's REGEXP_LIKE matches the whole string, BigQuery's REGEXP_CONTAINS searches and
-its RE2 `$` is the very end (Python's would also match before a final newline).
+each adapter lets a regex decide which times it parses, and rewrites those into the one form its
+parser is given. The tests take each adapter's regex from its SQL file and apply it as that engine
+does: Trino's regexp_like searches (anchored by `^` and `\\z`), Snowflake's REGEXP_LIKE matches the
+whole string, BigQuery's REGEXP_CONTAINS searches and its RE2 `$` is the very end (Python's would
+also match before a final newline). The rewriting they take from the adapter's parsed SQL, run in
+DuckDB as sqlglot translates it, and check that it gives the form the parser expects, naming the
+instant DuckDB reads.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from ducktrail.engine.duckdb_module import duckdb
 from ducktrail.engine.duckdb_scan import an_empty_file, source_adapter
@@ -77,7 +83,7 @@ def bigquery_search(pattern: str):
 
 
 TRINO_GATE = trino_search(sql_patterns("trino", "regexp_like", "eventtime")[0])
-SNOWFLAKE_GATE = re.compile(sql_patterns("snowflake", "NOT REGEXP_LIKE", "event_time_text")[0]).fullmatch
+SNOWFLAKE_GATE = re.compile(sql_patterns("snowflake", "REGEXP_LIKE", "event_time_text")[0]).fullmatch
 BIGQUERY_GATE = bigquery_search(sql_patterns("bigquery", "REGEXP_CONTAINS", "event_time_text")[0])
 
 
@@ -91,6 +97,7 @@ def duckdb_reads():
     def reads(value: str) -> bool:
         return con.execute("SELECT ducktrail_event_time(?) IS NOT NULL", [value]).fetchone()[0]
 
+    reads.con = con
     yield reads
     con.close()
 
@@ -104,21 +111,58 @@ def test_the_forms_listed_here_are_those_duckdb_reads(duckdb_reads):
 @pytest.mark.parametrize(
     ("engine", "gate"), [("trino", TRINO_GATE), ("snowflake", SNOWFLAKE_GATE), ("bigquery", BIGQUERY_GATE)]
 )
-def test_each_adapter_parses_the_times_duckdb_reads_and_no_others(engine, gate):
+def test_each_adapter_attempts_the_times_duckdb_reads_and_no_others(engine, gate):
     assert [value for value, _ in READ_BY_DUCKDB if not gate(value)] == [], engine
     assert [value for value in NOT_READ_BY_DUCKDB + READ_BY_DUCKDB_ONLY if gate(value)] == [], engine
 
 
-def test_trino_leaves_out_zones_it_cannot_hold_and_the_others_read_them():
+def test_trino_leaves_out_zones_it_cannot_hold_and_the_others_attempt_them():
     assert [value for value in BEYOND_TRINO_ZONES if TRINO_GATE(value)] == []
     assert all(SNOWFLAKE_GATE(value) and BIGQUERY_GATE(value) for value in BEYOND_TRINO_ZONES)
 
 
-def test_trino_and_snowflake_tell_a_zone_from_none_as_the_forms_do():
-    # Trino appends Z where no zone is given (else its session zone applies); Snowflake reads a
-    # zone through TIMESTAMP_TZ (TO_TIMESTAMP_NTZ would drop it).
-    trino_zone = trino_search(sql_patterns("trino", "regexp_like", "eventtime")[1])
-    snowflake_zone = re.compile(sql_patterns("snowflake", "WHEN REGEXP_LIKE", "event_time_text")[0]).fullmatch
-    for value, zoned in READ_BY_DUCKDB:
-        assert bool(trino_zone(value)) == zoned, value
-        assert bool(snowflake_zone(value)) == zoned, value
+# The one form each parser is given: Trino's from_iso8601_timestamp, BigQuery's PARSE_TIMESTAMP
+# with '%Y-%m-%dT%H:%M:%E*S%Ez', Snowflake's TO_TIMESTAMP_TZ with 'YYYY-MM-DD"T"HH24:MI:SS.FF9TZH:TZM'.
+PARSER_FORMS = {
+    "trino": (r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?([+-]\d\d):(\d\d)", "eventtime"),
+    "bigquery": (r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})([+-]\d\d):(\d\d)", "event_time_text"),
+    "snowflake": (r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{9})([+-]\d\d):(\d\d)", "event_time_text"),
+}
+
+
+def rewriting(engine: str) -> str:
+    """The adapter's rewriting of an event time for its parser, as DuckDB SQL: the concatenation
+    the event_time column's gated branch hands the parser."""
+    tree = sqlglot.parse_one(adapter_text(engine), read=engine)
+    column = next(a for a in tree.find_all(exp.Alias) if a.alias == "event_time" and not isinstance(a.this, exp.Column))
+    gated = column.find(exp.Case).args["ifs"][0].args["true"]
+    if engine == "trino":
+        # Trino's regexp_extract gives NULL where nothing matches; DuckDB's, which sqlglot keeps
+        # it as, gives ''.
+        gated = gated.transform(
+            lambda node: (
+                exp.If(this=exp.RegexpLike(this=node.this.copy(), expression=node.expression.copy()), true=node)
+                if isinstance(node, exp.RegexpExtract)
+                else node
+            )
+        )
+    return gated.find(exp.DPipe).sql("duckdb")
+
+
+def instant(text: str, form: str) -> datetime:
+    year, month, day, hour, minute, second, fraction, hours, minutes = re.fullmatch(form, text).groups()
+    local = datetime(*map(int, (year, month, day, hour, minute, second)), int((fraction or "").ljust(9, "0")[:6]))
+    sign = -1 if hours.startswith("-") else 1
+    return local - sign * timedelta(hours=abs(int(hours)), minutes=int(minutes))
+
+
+@pytest.mark.parametrize("engine", sorted(PARSER_FORMS))
+def test_each_adapter_hands_its_parser_one_form_naming_the_instant_duckdb_reads(engine, duckdb_reads):
+    form, column = PARSER_FORMS[engine]
+    sql = f"SELECT {rewriting(engine)}, ducktrail_event_time(${column}) FROM (SELECT ${column} AS {column})"
+    for value, _ in READ_BY_DUCKDB:
+        if engine == "trino" and value in BEYOND_TRINO_ZONES:
+            continue
+        rewritten, expected = duckdb_reads.con.execute(sql, {column: value}).fetchone()
+        assert re.fullmatch(form, rewritten), (engine, value, rewritten)
+        assert instant(rewritten, form) == expected, (engine, value, rewritten)

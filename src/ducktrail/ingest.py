@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from ducktrail.diagnose import is_not_cloudtrail, not_cloudtrail, read_tolerantly, vanished
+from ducktrail.engine.adapter_identity import current_adapter_hashes
 from ducktrail.engine.duckdb_scan import INGEST_MEMORY_PER_THREAD, DuckDBEngine
 from ducktrail.engine.duckdb_store import FileStamp, Store, check_database_name
 from ducktrail.engine.read_counter import FileCount, ReadCounts
@@ -34,8 +35,8 @@ class IngestReport:
     files_ingested: int = 0
     events_ingested: int = 0
     files_unchanged: int = 0
-    # Of those ingested, stored files read again only because another version of the source
-    # adapter made their rows.
+    # Of those ingested, stored files read again only because an adapter this ducktrail does not
+    # have (an earlier version's) made their rows.
     files_reloaded: int = 0
     # Stored files that are empty now, whose events were removed.
     files_emptied: int = 0
@@ -126,6 +127,9 @@ def _load(
     """Ingest the files `given` (real path: path as given) that are new or changed."""
     engine = store.engine
     adapter = engine.adapter_sha256
+    # Rows either source's adapter made are current: a file the ECS adapter loaded is not reloaded
+    # by an ingest of its tree without --source ecs.
+    current = current_adapter_hashes() | {adapter}
     known = store.known_files()
     stamps = {}
     pending = []
@@ -146,10 +150,11 @@ def _load(
             continue
         stamps[real] = FileStamp(stat.st_size, stat.st_mtime, adapter)
         stored = known.get(real)
-        if stored == stamps[real]:
+        same_file = stored is not None and (stored.size, stored.mtime) == (stat.st_size, stat.st_mtime)
+        if same_file and stored.adapter_sha256 in current:
             report.files_unchanged += 1
         else:
-            if stored is not None and replace(stored, adapter=adapter) == stamps[real]:
+            if same_file:
                 reloading.add(real)
             pending.append(real)
             aliases[real] = [name for name in _stored_as(path, real, known, by_stem) if name != real]

@@ -40,16 +40,9 @@ def source_adapter_path(engine: str = "duckdb", name: str = "cloudtrail", *, sho
     return folder / f"{name}.sql"
 
 
-def source_adapter_hashes(engine: str = "duckdb") -> frozenset[str]:
-    """The content hash of every adapter in `sources/<engine>/`: what an ingested database records
-    of the adapter that shaped each file's rows."""
-    folder = sql_root() / "sources" / engine
-    return frozenset(content_hash(path.read_text(encoding="utf-8").encode()) for path in folder.glob("*.sql"))
-
-
 def content_hash(data: bytes) -> str:
-    """The notation of the lock file and of ingested databases for a file's content. SQL files are
-    read as text, so a Windows checkout's line endings hash as `\\n`.
+    """The lock file's notation for a file's content. SQL files are read as text, so a Windows
+    checkout's line endings hash as `\\n`.
 
     >>> content_hash(b"SELECT 1")[:15]
     'sha256:e004ebd5'

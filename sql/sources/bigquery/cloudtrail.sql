@@ -18,16 +18,19 @@
 -- requestParameters. event_time is a UTC TIMESTAMP.
 SELECT
     source_file,
-    -- Only the forms DuckDB's adapter reads (see its ducktrail_event_time), each as the instant it
-    -- names: CloudTrail's own form first, then the canonical form a cast reads (a space for the T,
-    -- an offset written +01:00 or +01; none is UTC), then an offset written +0100.
-    CASE
-        WHEN REGEXP_CONTAINS(event_time_text, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$') THEN COALESCE(
-            SAFE.PARSE_TIMESTAMP('%Y-%m-%dT%H:%M:%E*SZ', event_time_text),
-            SAFE_CAST(event_time_text AS TIMESTAMP),
-            SAFE.PARSE_TIMESTAMP('%Y-%m-%dT%H:%M:%E*S%z', event_time_text)
-        )
-    END AS event_time,
+    -- Only the forms DuckDB's adapter reads (see its ducktrail_event_time), rewritten as
+    -- YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM (no zone is UTC; a longer fraction is cut, as DuckDB cuts
+    -- it to microseconds) and parsed in that one form: PARSE_TIMESTAMP's %Ez takes +HH:MM only.
+    CASE WHEN REGEXP_CONTAINS(event_time_text, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$') THEN SAFE.PARSE_TIMESTAMP(
+            '%Y-%m-%dT%H:%M:%E*S%Ez',
+            SUBSTR(event_time_text, 1, 10) || 'T' || SUBSTR(event_time_text, 12, 8) || '.'
+                || RPAD(COALESCE(REGEXP_EXTRACT(event_time_text, '^.{19}[.]([0-9]{1,6})'), ''), 6, '0')
+                || CASE
+                    WHEN REGEXP_EXTRACT(event_time_text, '([+-][0-9:]+)$') IS NULL THEN '+00:00'
+                    ELSE SUBSTR(REGEXP_EXTRACT(event_time_text, '([+-][0-9:]+)$'), 1, 3) || ':'
+                        || RPAD(REPLACE(SUBSTR(REGEXP_EXTRACT(event_time_text, '([+-][0-9:]+)$'), 4), ':', ''), 2, '0')
+                END
+        ) END AS event_time,
     event_version,
     event_source,
     event_name,

@@ -20,15 +20,20 @@
 -- request_parameters is the JSON text of requestParameters. event_time is UTC.
 SELECT
     source_file,
-    -- Only the forms DuckDB's adapter reads (see its ducktrail_event_time), each as the instant it
-    -- names: an offset through TIMESTAMP_TZ, since TO_TIMESTAMP_NTZ drops it; none is UTC. 'AUTO',
-    -- not the session's TIMESTAMP_INPUT_FORMAT, which would also read epoch seconds and bare dates.
-    CASE
-        WHEN NOT REGEXP_LIKE(event_time_text, '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?') THEN NULL
-        WHEN REGEXP_LIKE(event_time_text, '.*[0-9](Z|[+-][0-9]{2}(:?[0-9]{2})?)')
-            THEN CONVERT_TIMEZONE('UTC', TRY_TO_TIMESTAMP_TZ(event_time_text, 'AUTO'))::TIMESTAMP_NTZ
-        ELSE TRY_TO_TIMESTAMP_NTZ(event_time_text, 'AUTO')
-    END AS event_time,
+    -- Only the forms DuckDB's adapter reads (see its ducktrail_event_time), rewritten as
+    -- YYYY-MM-DDTHH:MM:SS.fffffffff+HH:MM (no zone is UTC) and parsed in that one form, as a
+    -- TIMESTAMP_TZ: TO_TIMESTAMP_NTZ would drop the offset, and without a format the session's
+    -- TIMESTAMP_INPUT_FORMAT would decide (AUTO also reads epoch seconds and bare dates).
+    CASE WHEN REGEXP_LIKE(event_time_text, '[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?') THEN CONVERT_TIMEZONE('UTC', TRY_TO_TIMESTAMP_TZ(
+            SUBSTR(event_time_text, 1, 10) || 'T' || SUBSTR(event_time_text, 12, 8) || '.'
+                || RPAD(COALESCE(REGEXP_SUBSTR(event_time_text, '^.{19}[.]([0-9]{1,9})', 1, 1, 'e', 1), ''), 9, '0')
+                || CASE
+                    WHEN REGEXP_SUBSTR(event_time_text, '[+-][0-9:]+$') IS NULL THEN '+00:00'
+                    ELSE SUBSTR(REGEXP_SUBSTR(event_time_text, '[+-][0-9:]+$'), 1, 3) || ':'
+                        || RPAD(REPLACE(SUBSTR(REGEXP_SUBSTR(event_time_text, '[+-][0-9:]+$'), 4), ':', ''), 2, '0')
+                END,
+            'YYYY-MM-DD"T"HH24:MI:SS.FF9TZH:TZM'
+        ))::TIMESTAMP_NTZ END AS event_time,
     event_version,
     event_source,
     event_name,

@@ -77,16 +77,21 @@ SELECT
 FROM (
     SELECT
         "$path" AS source_file,
-        -- Only the forms DuckDB's adapter reads (see its ducktrail_event_time), made ISO 8601 with a
-        -- zone (none is UTC) first: from_iso8601_timestamp reads other forms too (a bare date,
-        -- week dates), a zone-less time in the session's zone, and fails the whole query, try() or
-        -- not, on an offset beyond 14 hours or a five-digit year.
+        -- Only the forms DuckDB's adapter reads (see its ducktrail_event_time), rewritten as
+        -- YYYY-MM-DDTHH:MM:SS[.fraction of at most 9 digits]+HH:MM (no zone is UTC) first:
+        -- from_iso8601_timestamp reads other forms too (a bare date, week dates), a zone-less time
+        -- in the session's zone, and fails the whole query, try() or not, on an offset beyond 14
+        -- hours or a five-digit year.
         try(CAST(from_iso8601_timestamp(
             CASE
                 WHEN regexp_like(eventtime, '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?(Z|[+-](0[0-9]|1[0-3])(:?[0-5][0-9])?|[+-]14(:?00)?)?\z')
-                    THEN substr(eventtime, 1, 10) || 'T'
-                        || regexp_replace(substr(eventtime, 12), '^([0-9:]{8}(?:[.][0-9]{1,9})?)[0-9]*', '$1')
-                        || CASE WHEN regexp_like(eventtime, '(Z|[+-][0-9]{2}(:?[0-9]{2})?)\z') THEN '' ELSE 'Z' END
+                    THEN substr(eventtime, 1, 10) || 'T' || substr(eventtime, 12, 8)
+                        || coalesce(regexp_extract(eventtime, '^.{19}([.][0-9]{1,9})', 1), '')
+                        || CASE
+                            WHEN regexp_extract(eventtime, '([+-][0-9:]+)\z', 1) IS NULL THEN '+00:00'
+                            ELSE substr(regexp_extract(eventtime, '([+-][0-9:]+)\z', 1), 1, 3) || ':'
+                                || rpad(replace(substr(regexp_extract(eventtime, '([+-][0-9:]+)\z', 1), 4), ':', ''), 2, '0')
+                        END
             END
         ) AT TIME ZONE 'UTC' AS TIMESTAMP(3))) AS event_time,
         nullif(nullif(nullif(eventversion, ''), '-'), 'none') AS event_version,

@@ -227,8 +227,10 @@ class DuckDBEngine:
 
     @property
     def adapter_sha256(self) -> str:
-        """The content hash of the source adapter that shapes the files' rows."""
-        return sqlfiles.content_hash(self._adapter_sql.encode())
+        """The hash of the source adapter that shapes the files' rows (engine/adapter_identity.py)."""
+        from ducktrail.engine.adapter_identity import adapter_sha256
+
+        return adapter_sha256(self._adapter_sql)
 
     @property
     def error_types(self) -> tuple[type[Exception], ...]:

@@ -39,7 +39,7 @@ EVENT_COLUMNS = {
 FILES_COLUMNS = {"path": "VARCHAR", "size": "BIGINT", "mtime": "DOUBLE", "events": "BIGINT", "ingested_at": "TIMESTAMP"}
 # Columns of the files table that databases made by earlier versions lack: ingest adds them, and a
 # scan reads a missing one as NULL.
-ADDED_FILES_COLUMNS = {"adapter": "VARCHAR"}
+ADDED_FILES_COLUMNS = {"adapter_sha256": "VARCHAR"}
 STORAGE_VERSION = "v1.5.0"
 
 
@@ -47,8 +47,8 @@ STORAGE_VERSION = "v1.5.0"
 class FileStamp:
     size: int
     mtime: float
-    # The content hash of the adapter its rows were (or are to be) made by; None: unknown.
-    adapter: str | None = None
+    # The hash of the adapter its rows were made by (engine/adapter_identity.py); None: unknown.
+    adapter_sha256: str | None = None
 
 
 class Store:
@@ -117,7 +117,9 @@ class Store:
 
     def known_files(self) -> dict[str, FileStamp]:
         with self._own_tables():
-            rows = self.engine.con.execute(f"SELECT path, size, mtime, adapter FROM store.{FILES_TABLE}").fetchall()
+            rows = self.engine.con.execute(
+                f"SELECT path, size, mtime, adapter_sha256 FROM store.{FILES_TABLE}"
+            ).fetchall()
         return {path: FileStamp(size, mtime, adapter) for path, size, mtime, adapter in rows}
 
     def ingest(
@@ -158,7 +160,7 @@ class Store:
                 raise RejectedFiles([refused[path] for path in files if path in refused])
             # Named columns: an analyst may have added columns of their own.
             con.execute(
-                f"INSERT OR REPLACE INTO store.{FILES_TABLE} (path, size, mtime, events, ingested_at, adapter)"
+                f"INSERT OR REPLACE INTO store.{FILES_TABLE} (path, size, mtime, events, ingested_at, adapter_sha256)"
                 " SELECT unnest($paths), unnest($sizes), unnest($mtimes), unnest($events), timezone('UTC', now()),"
                 " $adapter",
                 {
@@ -393,18 +395,18 @@ def stale_files(engine: DuckDBEngine, catalog: str) -> int:
     """How many files the database attached as `catalog` lists whose rows were made by an adapter
     this ducktrail does not have: an earlier version's (or one unknown, in a database made before
     ingest recorded it). Their rows may differ from what a scan of the files gives now."""
-    from ducktrail.sqlfiles import source_adapter_hashes
+    from ducktrail.engine.adapter_identity import current_adapter_hashes
 
     recorded = engine.con.execute(
         "SELECT count(*) FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main'"
-        " AND lower(table_name) = ? AND lower(column_name) = 'adapter'",
+        " AND lower(table_name) = ? AND lower(column_name) = 'adapter_sha256'",
         [catalog, FILES_TABLE],
     ).fetchone()[0]
     if not recorded:
         return held_totals(engine, catalog)[0]
     (count,) = engine.con.execute(
-        f"SELECT count(*) FROM {catalog}.main.{FILES_TABLE} WHERE adapter IS NULL OR adapter NOT IN ?",
-        [sorted(source_adapter_hashes("duckdb"))],
+        f"SELECT count(*) FROM {catalog}.main.{FILES_TABLE} WHERE adapter_sha256 IS NULL OR adapter_sha256 NOT IN ?",
+        [sorted(current_adapter_hashes())],
     ).fetchone()
     return int(count)
 

@@ -135,7 +135,8 @@ def warnings(report: ScanReport | IngestReport) -> list[str]:
         lines.append(
             f"ducktrail: warning: {database}: {stale:,} of {plural(report.files_read, 'file')}"
             f" {'was' if stale == 1 else 'were'} loaded by another version of the source adapter, so the alerts may"
-            " differ from a scan of the files; run `ducktrail ingest` over them again to reload them"
+            " differ from a scan of the files; run `ducktrail ingest` over them again (with --source ecs for Elastic"
+            " exports) to reload them"
         )
     for skipped in report.skipped_records:
         terms = SOURCES[skipped.source]
