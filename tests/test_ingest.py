@@ -870,9 +870,11 @@ def test_another_adapter_reloads_unchanged_files_and_scans_warn_until_then(tree,
         " Elastic exports) to reload them" in stale.stderr
     ), stale.output
 
+    changed = next(tree.rglob("*.json"))
+    changed.write_text(changed.read_text() + "\n")  # changed too: ingested, but not "reloaded"
     reloaded = CliRunner().invoke(app, ["ingest", str(tree), "--db", str(db)], env=changed_adapter)
     assert reloaded.exit_code == 0, reloaded.output
-    assert "4 files ingested (17 events; 4 reloaded for this version of the source adapter), 0 unchanged" in (
+    assert "4 files ingested (17 events; 3 reloaded for this version of the source adapter), 0 unchanged" in (
         reloaded.stderr
     ), reloaded.output
     assert "US-EAST-1" in regions(db) and "us-east-1" not in regions(db)
@@ -892,8 +894,14 @@ def test_a_database_made_before_ingest_recorded_the_adapter_is_brought_up_to_dat
     stale = run("scan", "--db", str(db))
     assert stale.exit_code == 0, stale.output
     assert f"ducktrail: warning: {db}: 4 of 4 files were loaded by another version" in stale.stderr, stale.output
+    # Ingest adds the column, empty: files it is not given now stay of an unknown adapter.
+    files = sorted(str(path) for path in tree.rglob("*.json*") if "CloudTrail" in path.parts)
+    assert len(files) == 4
+    assert ingest(files[:3], str(db)).files_reloaded == 3
+    partly = run("scan", "--db", str(db))
+    assert f"ducktrail: warning: {db}: 1 of 4 files was loaded by another version" in partly.stderr, partly.output
     reloaded = ingest([str(tree)], str(db))
-    assert (reloaded.files_ingested, reloaded.files_reloaded, reloaded.events_total) == (4, 4, 17)
+    assert (reloaded.files_ingested, reloaded.files_reloaded, reloaded.events_total) == (1, 1, 17)
     fresh = run("scan", "--db", str(db))
     assert fresh.exit_code == 0 and "warning" not in fresh.stderr, fresh.output
 
@@ -944,3 +952,29 @@ def test_files_either_source_loaded_stay_as_loaded_when_ingested_with_the_other(
     scanned = run("scan", "--db", str(db))
     assert scanned.exit_code == 0 and "warning" not in scanned.stderr, scanned.output
     assert f"{db} holds 5 files, {17 + len(events)} events" in scanned.stderr, scanned.output
+
+
+def test_an_adapter_column_of_another_type_is_refused_by_name(tree, tmp_path):
+    import duckdb
+
+    db = tmp_path / "trail.duckdb"
+    assert ingest([str(tree)], str(db)).files_ingested == 4
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"ALTER TABLE {FILES_TABLE} DROP COLUMN adapter_sha256")
+        con.execute(f"ALTER TABLE {FILES_TABLE} ADD COLUMN adapter_sha256 INTEGER")
+    for command in (["scan", "--db", str(db)], ["ingest", str(tree), "--db", str(db)]):
+        result = run(*command)
+        assert result.exit_code == 3, result.output
+        assert f"its table {FILES_TABLE} has adapter_sha256 as INTEGER, not VARCHAR" in result.stderr, result.output
+
+
+def test_a_file_beside_the_adapters_that_is_not_text_is_no_adapter(tree, tmp_path):
+    db = tmp_path / "trail.duckdb"
+    assert ingest([str(tree)], str(db)).files_ingested == 4
+    env = pack_with_adapter(tmp_path, lambda text: text)
+    (tmp_path / "sql" / "sources" / "duckdb" / "notes.sql").write_bytes(b"-- caf\xe9\n")
+    (tmp_path / "sql" / "sources" / "duckdb" / "gone.sql").symlink_to(tmp_path / "nowhere.sql")
+    scanned = CliRunner().invoke(app, ["scan", "--db", str(db)], env=env)
+    assert scanned.exit_code == 0 and "warning" not in scanned.stderr, scanned.output
+    again = CliRunner().invoke(app, ["ingest", str(tree), "--db", str(db)], env=env)
+    assert again.exit_code == 0 and "4 unchanged" in again.stderr, again.output

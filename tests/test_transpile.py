@@ -145,6 +145,11 @@ def test_sorted_distinct_values_without_nulls(dialect, expected):
             "SELECT ARRAY_SORT(ARRAY_DISTINCT(FILTER(FLATTEN(COLLECT_LIST(arns)), ducktrail_element -> NOT"
             " ducktrail_element IS NULL))) AS arns FROM t",
         ),
+        (
+            "databricks",
+            "SELECT ARRAY_SORT(ARRAY_DISTINCT(FILTER(FLATTEN(COLLECT_LIST(arns)), ducktrail_element -> NOT"
+            " ducktrail_element IS NULL))) AS arns FROM t",
+        ),
         ("clickhouse", "SELECT arraySort(arrayDistinct(FLATTEN(ARRAY_AGG(arns)))) AS arns FROM t"),
         (
             "snowflake",

@@ -128,6 +128,18 @@ PARSER_FORMS = {
     "bigquery": (r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{6})([+-]\d\d):(\d\d)", "event_time_text"),
     "snowflake": (r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{9})([+-]\d\d):(\d\d)", "event_time_text"),
 }
+# The digits of a fraction each engine keeps (the rest are cut), and whether its form pads them.
+PRECISION = {"trino": (9, False), "bigquery": (6, True), "snowflake": (9, True)}
+# How each adapter calls its parser on that form, and makes its result a UTC time: what the
+# rewriting above is checked against. (Not run here: the engines' documentation is the proof.)
+PARSER_CALLS = {
+    "trino": ["try(CAST(from_iso8601_timestamp(", ") AT TIME ZONE 'UTC' AS TIMESTAMP(3))) AS event_time,"],
+    "bigquery": ["THEN SAFE.PARSE_TIMESTAMP(\n            '%Y-%m-%dT%H:%M:%E*S%Ez',\n", ") END AS event_time,"],
+    "snowflake": [
+        "THEN CONVERT_TIMEZONE('UTC', TRY_TO_TIMESTAMP_TZ(\n",
+        """,\n            'YYYY-MM-DD"T"HH24:MI:SS.FF9TZH:TZM'\n        ))::TIMESTAMP_NTZ END AS event_time,""",
+    ],
+}
 
 
 def rewriting(engine: str) -> str:
@@ -166,3 +178,14 @@ def test_each_adapter_hands_its_parser_one_form_naming_the_instant_duckdb_reads(
         rewritten, expected = duckdb_reads.con.execute(sql, {column: value}).fetchone()
         assert re.fullmatch(form, rewritten), (engine, value, rewritten)
         assert instant(rewritten, form) == expected, (engine, value, rewritten)
+        digits, padded = PRECISION[engine]
+        given = re.search(r"[.](\d+)", value)
+        kept = given.group(1)[:digits] if given else ""
+        fraction = re.fullmatch(form, rewritten).group(7) or ""
+        assert fraction == (kept.ljust(digits, "0") if padded else kept), (engine, value, rewritten)
+
+
+@pytest.mark.parametrize("engine", sorted(PARSER_CALLS))
+def test_each_adapter_calls_its_parser_as_the_form_it_is_given_needs(engine):
+    text = adapter_text(engine)
+    assert [call for call in PARSER_CALLS[engine] if call not in text] == [], engine

@@ -126,10 +126,9 @@ def _load(
 ) -> None:
     """Ingest the files `given` (real path: path as given) that are new or changed."""
     engine = store.engine
-    adapter = engine.adapter_sha256
     # Rows either source's adapter made are current: a file the ECS adapter loaded is not reloaded
     # by an ingest of its tree without --source ecs.
-    current = current_adapter_hashes() | {adapter}
+    current = current_adapter_hashes()
     known = store.known_files()
     stamps = {}
     pending = []
@@ -148,7 +147,7 @@ def _load(
                 raise vanished(real) from None
             report.unreadable.append(vanished(real))
             continue
-        stamps[real] = FileStamp(stat.st_size, stat.st_mtime, adapter)
+        stamps[real] = FileStamp(stat.st_size, stat.st_mtime)
         stored = known.get(real)
         same_file = stored is not None and (stored.size, stored.mtime) == (stat.st_size, stat.st_mtime)
         if same_file and stored.adapter_sha256 in current:

@@ -22,6 +22,8 @@ def adapter_sha256(sql: str) -> str:
     True
     >>> adapter_sha256(one) == adapter_sha256("SELECT 'a -- c' AS x, 1 FROM t;")
     False
+    >>> adapter_sha256("SELECT a b FROM t") == adapter_sha256("SELECT ab FROM t")
+    False
     """
     from ducktrail.engine.duckdb_module import duckdb
 

@@ -68,8 +68,8 @@ def ingest_line(report: IngestReport) -> str:
     'ducktrail: 2 files ingested (9 events), 0 unchanged, 0 files skipped; t.duckdb holds 2 files, 9 events'
     >>> ingest_line(IngestReport(database="t.duckdb", files_emptied=1)).split(", ")[2]
     '1 stored file emptied (its events removed)'
-    >>> ingest_line(IngestReport(database="t.duckdb", files_ingested=3, files_reloaded=3)).split(", ")[0]
-    'ducktrail: 3 files ingested (0 events; 3 reloaded for this version of the source adapter)'
+    >>> ingest_line(IngestReport(database="t.duckdb", files_ingested=3, files_reloaded=1)).split(", ")[0]
+    'ducktrail: 3 files ingested (0 events; 1 reloaded for this version of the source adapter)'
     """
     ingested = f"{plural(report.files_ingested, 'file')} ingested ({plural(report.events_ingested, 'event')}"
     if report.files_reloaded:
@@ -122,6 +122,12 @@ def _reason_count(count: int, reason: str) -> str:
 
 
 def warnings(report: ScanReport | IngestReport) -> list[str]:
+    """
+    >>> warnings(ScanReport(rules=[], files_read=1, events_read=3, database="t.duckdb", stale_files=1))[0]
+    'ducktrail: warning: t.duckdb: 1 of 1 file was loaded by another version of the source adapter, so the \
+alerts may differ from a scan of the files; run `ducktrail ingest` over them again (with --source ecs for \
+Elastic exports) to reload them'
+    """
     lines = [f"ducktrail: warning: unreadable, skipped: {problem}" for problem in report.unreadable]
     read = report.files_read if isinstance(report, ScanReport) else report.files_ingested + report.files_unchanged
     database = report.database if isinstance(report, ScanReport) else None
@@ -131,7 +137,7 @@ def warnings(report: ScanReport | IngestReport) -> list[str]:
         see = " (see the skipped files in the summary)" if report.skipped_files else ""
         lines.append(f"ducktrail: warning: no CloudTrail files found{see}")
     stale = getattr(report, "stale_files", 0)
-    if database is not None and stale:
+    if stale:
         lines.append(
             f"ducktrail: warning: {database}: {stale:,} of {plural(report.files_read, 'file')}"
             f" {'was' if stale == 1 else 'were'} loaded by another version of the source adapter, so the alerts may"
