@@ -321,8 +321,9 @@ def ingest(
 ) -> None:
     """Load CloudTrail files into a DuckDB database once; `scan --db` then runs the rules on it.
 
-    Incremental: files already loaded (same path, size and modification time) are skipped, and
-    changed ones replaced. The table cloudtrail_events in the database is the canonical relation.
+    Incremental: files already loaded (same path, size and modification time, by this version of
+    the source adapter) are skipped, and changed ones replaced. The table cloudtrail_events in the
+    database is the canonical relation.
     """
     from ducktrail.ingest import ingest as load
     from ducktrail.report.progress import ProgressLine

@@ -12,6 +12,7 @@ read by line (inputs/layout.py).
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -225,7 +226,7 @@ class DuckDBEngine:
         """The source adapter's name: cloudtrail or ecs."""
         return self._source
 
-    @property
+    @functools.cached_property
     def adapter_sha256(self) -> str:
         """The hash of the source adapter that shapes the files' rows (engine/adapter_identity.py)."""
         from ducktrail.engine.adapter_identity import adapter_sha256
