@@ -978,3 +978,14 @@ def test_a_file_beside_the_adapters_that_is_not_text_is_no_adapter(tree, tmp_pat
     assert scanned.exit_code == 0 and "warning" not in scanned.stderr, scanned.output
     again = CliRunner().invoke(app, ["ingest", str(tree), "--db", str(db)], env=env)
     assert again.exit_code == 0 and "4 unchanged" in again.stderr, again.output
+
+
+def test_the_adapter_column_made_not_null_is_still_filled_by_ingest(tree, tmp_path):
+    import duckdb
+
+    db = tmp_path / "trail.duckdb"
+    assert ingest([str(next(tree.rglob("*.json")))], str(db)).files_ingested == 1
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"ALTER TABLE {FILES_TABLE} ALTER COLUMN adapter_sha256 SET NOT NULL")
+    report = ingest([str(tree)], str(db))
+    assert (report.files_ingested, report.files_unchanged, report.events_total) == (3, 1, 17)
