@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -38,16 +37,6 @@ def source_adapter_path(engine: str = "duckdb", name: str = "cloudtrail", *, sho
     if name not in known:
         raise UsageError(f"no source {name!r} for {shown_as or engine} (sources: {', '.join(known) or 'none'})")
     return folder / f"{name}.sql"
-
-
-def content_hash(data: bytes) -> str:
-    """The lock file's notation for a file's content. SQL files are read as text, so a Windows
-    checkout's line endings hash as `\\n`.
-
-    >>> content_hash(b"SELECT 1")[:15]
-    'sha256:e004ebd5'
-    """
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def rules_dir() -> Path:

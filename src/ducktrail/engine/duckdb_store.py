@@ -391,10 +391,10 @@ def held_totals(engine: DuckDBEngine, catalog: str) -> tuple[int, int]:
     return int(files), int(events)
 
 
-def stale_files(engine: DuckDBEngine, catalog: str) -> int:
-    """How many files the database attached as `catalog` lists whose rows were made by an adapter
-    this ducktrail does not have: an earlier version's (or one unknown, in a database made before
-    ingest recorded it). Their rows may differ from what a scan of the files gives now."""
+def stale_files(engine: DuckDBEngine, catalog: str, listed: int) -> int:
+    """How many of the `listed` files the database attached as `catalog` lists had their rows made
+    by an adapter this ducktrail does not have: an earlier version's (or one unknown, in a database
+    made before ingest recorded it). Their rows may differ from what a scan of the files gives now."""
     from ducktrail.engine.adapter_identity import current_adapter_hashes
 
     recorded = engine.con.execute(
@@ -403,7 +403,7 @@ def stale_files(engine: DuckDBEngine, catalog: str) -> int:
         [catalog, FILES_TABLE],
     ).fetchone()[0]
     if not recorded:
-        return held_totals(engine, catalog)[0]
+        return listed
     (count,) = engine.con.execute(
         f"SELECT count(*) FROM {catalog}.main.{FILES_TABLE} WHERE adapter_sha256 IS NULL OR adapter_sha256 NOT IN ?",
         [sorted(current_adapter_hashes())],
@@ -462,7 +462,7 @@ def open_for_scan(path: str, *, threads: int | None, memory_limit: str | None) -
         (catalog,) = engine.con.execute("SELECT current_database()").fetchone()
         problem = schema_problem(engine, catalog, made=True)
         files, events = held_totals(engine, catalog) if problem is None else (0, 0)
-        stale = stale_files(engine, catalog) if problem is None else 0
+        stale = stale_files(engine, catalog, files) if problem is None else 0
     except BaseException as failure:
         engine.close()
         if is_interruption(failure):

@@ -7,6 +7,7 @@ where it can be found, the line.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from ducktrail.errors import RulePackError, RulePackErrors, UsageError
-from ducktrail.sqlfiles import content_hash
 
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 VERSION_FILE = re.compile(r"^v([1-9][0-9]*)\.sql$")
@@ -77,6 +77,15 @@ class Rule:
                 return candidate
         known = ", ".join(str(v.number) for v in self.versions)
         raise UsageError(f"rule {self.id} has no version {wanted} (versions: {known})")
+
+
+def content_hash(data: bytes) -> str:
+    """The lock's notation for a file's content.
+
+    >>> content_hash(b"SELECT 1")[:15]
+    'sha256:e004ebd5'
+    """
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def load_rule(folder: Path) -> Rule:
