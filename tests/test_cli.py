@@ -386,6 +386,16 @@ def test_files_nested_too_deeply_are_pack_errors_naming_them(tmp_path, file, tex
     assert f"{pack / 'rules' / file}: " in result.stderr and "nested too deeply" in result.stderr, result.output
 
 
+@pytest.mark.parametrize("args", [["scan", SAMPLE], ["transpile", RULE_ID, "-d", "duckdb"]], ids=["scan", "transpile"])
+def test_a_source_adapter_that_is_not_utf8_is_a_pack_error_naming_it(tmp_path, args):
+    pack = copy_pack(tmp_path)
+    adapter = pack / "sources" / "duckdb" / "cloudtrail.sql"
+    adapter.write_bytes(b"-- caf\xe9\n" + adapter.read_bytes())
+    result = run(*args, env={"DUCKTRAIL_SQL_DIR": str(pack)})
+    assert result.exit_code == 4, result.output
+    assert f"{adapter}: source adapter is not UTF-8 text (byte 0xe9 at offset 6)" in result.stderr, result.output
+
+
 def test_hidden_and_cache_folders_beside_the_rules_are_not_rules(tmp_path):
     pack = copy_pack(tmp_path)
     for name in (".cache", "__pycache__"):
@@ -732,6 +742,11 @@ def test_a_released_rule_whose_folder_is_gone_is_reported_and_an_empty_pack_too(
         ("SELECT 1 AS x FROM cloudtrail_events; COPY (SELECT 42 AS answer) TO '{out}'", "holds 2 statements"),
         ("SELECT * FROM read_text('{out}')", "reads read_text(...) instead of cloudtrail_events"),
         ("DELETE FROM cloudtrail_events", "is a Delete, not a SELECT"),
+        # A scan's threads would list its alerts in a new order on each run.
+        (
+            "SELECT event_name, count(*) AS n FROM cloudtrail_events GROUP BY event_name",
+            "lists its alerts in no set order",
+        ),
     ],
 )
 def test_a_draft_that_is_not_one_select_over_the_events_is_refused_before_it_runs(tmp_path, sql, problem):
@@ -758,7 +773,7 @@ def test_transpile_takes_id_at_version_and_marks_a_draft(tmp_path):
 
 
 def test_a_draft_that_does_not_bind_is_named_by_its_file_in_a_scan(tmp_path):
-    env, draft = draft_pack(tmp_path, "SELECT no_such_column FROM cloudtrail_events")
+    env, draft = draft_pack(tmp_path, "SELECT no_such_column FROM cloudtrail_events ORDER BY ALL")
     result = run("scan", SAMPLE, env=env)
     assert result.exit_code == 4, result.output
     assert f"{draft}: rule {RULE_ID}@{DRAFT} does not bind" in result.stderr, result.output

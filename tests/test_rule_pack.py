@@ -34,7 +34,7 @@ def test_every_rule_version_is_one_select_over_cloudtrail_events():
 
 def test_a_rule_reading_files_directly_is_refused():
     assert shape_problems("SELECT * FROM read_json('x.json.gz')")
-    assert shape_problems("SELECT * FROM cloudtrail_events JOIN other_table USING (event_id)") == [
+    assert shape_problems("SELECT * FROM cloudtrail_events JOIN other_table USING (event_id) ORDER BY ALL") == [
         "reads other_table instead of cloudtrail_events"
     ]
 
@@ -43,9 +43,9 @@ def test_a_rule_reading_files_directly_is_refused():
     "sql",
     [
         # Inside its own body a CTE's name is not the CTE: DuckDB reads the file of that name.
-        'WITH "s.csv" AS (SELECT * FROM "s.csv") SELECT * FROM (FROM cloudtrail_events LIMIT 1), "s.csv"',
+        'WITH "s.csv" AS (SELECT * FROM "s.csv") SELECT * FROM (FROM cloudtrail_events LIMIT 1), "s.csv" ORDER BY ALL',
         # Nor beside the subquery that defines it.
-        'SELECT * FROM (WITH "s.csv" AS (SELECT 1) SELECT 1) AS x, "s.csv", cloudtrail_events',
+        'SELECT * FROM (WITH "s.csv" AS (SELECT 1) SELECT 1) AS x, "s.csv", cloudtrail_events ORDER BY ALL',
     ],
     ids=["in_its_own_body", "beside_its_subquery"],
 )
@@ -54,13 +54,32 @@ def test_a_table_named_like_a_cte_out_of_its_scope_is_refused(sql):
 
 
 def test_a_qualified_name_is_a_table_even_where_a_cte_has_its_name():
-    sql = "WITH x AS (FROM cloudtrail_events) SELECT * FROM main.x"
+    sql = "WITH x AS (FROM cloudtrail_events) SELECT * FROM main.x ORDER BY ALL"
     assert shape_problems(sql) == ["reads main.x instead of cloudtrail_events"]
 
 
 def test_ctes_named_in_their_scope_are_accepted():
     sql = "WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3), e AS (FROM cloudtrail_events)"
-    assert shape_problems(sql + " SELECT * FROM r, e JOIN e AS f USING (event_id)") == []
+    assert shape_problems(sql + " SELECT * FROM r, e JOIN e AS f USING (event_id) ORDER BY ALL") == []
+
+
+@pytest.mark.parametrize(
+    ("sql", "ordered"),
+    [
+        ("SELECT event_name FROM cloudtrail_events ORDER BY event_name", True),
+        (
+            "(SELECT event_name FROM cloudtrail_events UNION SELECT event_source FROM cloudtrail_events ORDER BY 1)",
+            True,
+        ),
+        ("SELECT event_name FROM cloudtrail_events", False),
+        # Only the outermost order is the order of the alerts.
+        ("SELECT * FROM (SELECT event_name FROM cloudtrail_events ORDER BY event_name)", False),
+        ("WITH x AS (FROM cloudtrail_events ORDER BY event_time) SELECT event_name FROM x", False),
+    ],
+)
+def test_a_rule_must_order_its_alerts(sql, ordered):
+    unordered = "lists its alerts in no set order: end it with an ORDER BY of the columns that tell alerts apart"
+    assert (unordered not in shape_problems(sql)) is ordered
 
 
 def test_port_keeps_the_upstream_identity_and_scoring():
@@ -216,6 +235,13 @@ def test_version_must_name_the_newest_sql_file(rule_copy):
     found = [*range(1, NEWEST + 1), DRAFT + 1]
     assert f"versions must run 1..N without gaps, found {found}" in text
     assert f"version is {NEWEST} but the newest SQL file is v{DRAFT + 1}.sql" in text
+
+
+def test_a_stray_huge_version_number_is_a_gap_not_an_allocation(rule_copy):
+    huge = 10**20  # the check once built a list up to the highest number
+    (rule_copy / f"v{huge}.sql").write_text("SELECT * FROM cloudtrail_events ORDER BY ALL")
+    with pytest.raises(RulePackErrors, match="versions must run 1..N without gaps"):
+        load_rule(rule_copy)
 
 
 def test_unknown_keys_and_bad_toml_are_reported(rule_copy):

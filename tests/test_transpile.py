@@ -348,7 +348,9 @@ def test_transpile_reports_untranslatable_rules_as_rule_pack_errors(tmp_path):
     folder = tmp_path / RULE_ID
     shutil.copytree(rules_dir() / RULE_ID, folder)
     newest = pack().find(RULE_ID).version
-    (folder / f"v{newest + 1}.sql").write_text("SELECT list_sort(resource_arns) AS arns FROM cloudtrail_events")
+    (folder / f"v{newest + 1}.sql").write_text(
+        "SELECT list_sort(resource_arns) AS arns FROM cloudtrail_events ORDER BY arns"
+    )
     metadata = folder / "rule.toml"
     metadata.write_text(metadata.read_text().replace(f"version = {newest}\n", f"version = {newest + 1}\n", 1))
     with pytest.raises(RulePackError, match="sqlglot cannot write this rule for bigquery"):

@@ -39,6 +39,26 @@ def source_adapter_path(engine: str = "duckdb", name: str = "cloudtrail", *, sho
     return folder / f"{name}.sql"
 
 
+def read_source_adapter(engine: str = "duckdb", name: str = "cloudtrail", *, shown_as: str = "") -> str:
+    """The text of that adapter; a RulePackError naming its file when it cannot be read or is
+    not UTF-8 (the pack is broken, as with a rule file).
+
+    >>> read_source_adapter("duckdb", "cloudtrail").startswith("--")
+    True
+    """
+    from ducktrail.errors import RulePackError
+
+    path = source_adapter_path(engine, name, shown_as=shown_as)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulePackError(f"cannot read the source adapter: {exc.strerror}", path=str(path)) from None
+    except UnicodeDecodeError as exc:
+        from ducktrail.pack.rules import not_utf8
+
+        raise RulePackError(f"source adapter is {not_utf8(exc)}", path=str(path)) from None
+
+
 def rules_dir() -> Path:
     return sql_root() / "rules"
 

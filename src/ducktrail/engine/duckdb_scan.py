@@ -576,7 +576,7 @@ def an_empty_file() -> Iterator[str]:
 
 def source_adapter(source: str) -> str:
     """The DuckDB adapter SQL for a source: `cloudtrail` (CloudTrail's own JSON) or `ecs`."""
-    return sqlfiles.source_adapter_path("duckdb", source, shown_as="DuckDB").read_text(encoding="utf-8")
+    return sqlfiles.read_source_adapter("duckdb", source, shown_as="DuckDB")
 
 
 def strip_sql(sql: str) -> str:

@@ -195,7 +195,7 @@ def _versions(f: _Fields, folder: Path, newest: int | None) -> tuple[RuleVersion
         f.problems.append(RulePackError("no rule SQL: expected v1.sql beside rule.toml", path=str(folder)))
         return ()
     numbers = sorted(found)
-    if numbers != list(range(1, numbers[-1] + 1)):
+    if numbers != list(range(1, len(numbers) + 1)):
         f.problems.append(RulePackError(f"versions must run 1..N without gaps, found {numbers}", path=str(folder)))
     if newest is not None and newest != numbers[-1]:
         f.problem("version", f"version is {newest} but the newest SQL file is v{numbers[-1]}.sql")

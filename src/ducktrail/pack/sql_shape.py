@@ -7,6 +7,7 @@ cheap but importing sqlglot is not.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from ducktrail.errors import RulePackError
 from ducktrail.pack.rules import Rule, RuleVersion
@@ -17,18 +18,20 @@ CANONICAL_RELATION = "cloudtrail_events"
 def shape_problems(sql: str) -> list[str]:
     """What keeps `sql` from being a rule query; empty when it is one.
 
-    >>> shape_problems("WITH x AS (SELECT * FROM cloudtrail_events) SELECT count(*) FROM x")
+    >>> shape_problems("WITH x AS (SELECT * FROM cloudtrail_events) SELECT count(*) FROM x ORDER BY 1")
     []
-    >>> shape_problems("SELECT * FROM read_json('a.json')")
+    >>> shape_problems("SELECT * FROM read_json('a.json') ORDER BY ALL")
     ['reads read_json(...) instead of cloudtrail_events', 'never reads cloudtrail_events']
     >>> shape_problems("SELECT 1; SELECT 2")
     ['holds 2 statements, not one SELECT']
     >>> shape_problems("DELETE FROM cloudtrail_events")
     ['is a Delete, not a SELECT']
-    >>> shape_problems('WITH "x.csv" AS (SELECT * FROM "x.csv") SELECT * FROM "x.csv", cloudtrail_events')
+    >>> shape_problems('WITH "x.csv" AS (SELECT * FROM "x.csv") SELECT * FROM "x.csv", cloudtrail_events ORDER BY 1')
     ['reads "x.csv" instead of cloudtrail_events']
-    >>> shape_problems("SELECT * FROM main.cloudtrail_events")
+    >>> shape_problems("SELECT * FROM main.cloudtrail_events ORDER BY ALL")
     ['reads main.cloudtrail_events: name it cloudtrail_events, which every engine and --since/--until provide']
+    >>> shape_problems("SELECT event_name, count(*) FROM cloudtrail_events GROUP BY event_name")
+    ['lists its alerts in no set order: end it with an ORDER BY of the columns that tell alerts apart']
     """
     import sqlglot
     from sqlglot import exp
@@ -60,7 +63,29 @@ def shape_problems(sql: str) -> list[str]:
             )
     if not any(t.name == CANONICAL_RELATION for t in query.find_all(exp.Table)):
         problems.append(f"never reads {CANONICAL_RELATION}")
+    if not _ordered(query):
+        # Without one, engines and runs (a scan's threads) list the same alerts in other orders,
+        # and a CI job that compares outputs sees changes where there are none.
+        problems.append(
+            "lists its alerts in no set order: end it with an ORDER BY of the columns that tell alerts apart"
+        )
     return problems
+
+
+def _ordered(query: Any) -> bool:
+    """Whether the query's outermost level, inside any parentheses, has an ORDER BY.
+
+    >>> import sqlglot
+    >>> _ordered(sqlglot.parse_one("(SELECT a FROM t UNION ALL SELECT b FROM t ORDER BY 1)"))
+    True
+    >>> _ordered(sqlglot.parse_one("SELECT a FROM (SELECT a FROM t ORDER BY a)"))
+    False
+    """
+    from sqlglot import exp
+
+    while isinstance(query, exp.Subquery) and not query.args.get("order"):
+        query = query.this
+    return bool(query.args.get("order"))
 
 
 def _cte_references(query: object) -> set[int]:

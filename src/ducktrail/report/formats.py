@@ -57,9 +57,20 @@ def render_csv(alerts: list[str], columns: Sequence[str] = ()) -> str:
     quoted = csv.DictWriter(out, fieldnames=header, lineterminator="\n", quoting=csv.QUOTE_ALL)
     plain.writeheader()
     for alert in parsed:
-        row = {key: json.dumps(value) if isinstance(value, list | dict) else value for key, value in alert.items()}
+        row = {key: _csv_cell(value) for key, value in alert.items()}
         (quoted if any(isinstance(value, str) and "\r" in value for value in row.values()) else plain).writerow(row)
     return out.getvalue().rstrip("\n")
+
+
+def _csv_cell(value: object) -> object:
+    """Lists, objects and booleans as JSON writes them (`true`, not Python's `True`), text as is.
+
+    >>> _csv_cell(["café", 1]), _csv_cell(True), _csv_cell("café")
+    ('["café", 1]', 'true', 'café')
+    """
+    if isinstance(value, list | dict | bool):
+        return json.dumps(value, ensure_ascii=False)
+    return value
 
 
 # What the terminal table shows, in order: (title, keys stacked in the cell). Keys a rule does

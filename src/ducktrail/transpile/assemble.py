@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlglot
 from sqlglot import exp
 
@@ -14,10 +12,6 @@ from ducktrail.transpile.targets import Target
 CANONICAL_RELATION = "cloudtrail_events"
 
 
-def adapter_path(target: Target, source: str) -> Path:
-    return sqlfiles.source_adapter_path(target.adapters, source, shown_as=target.name)
-
-
 def translate_rule(rule_sql: str, target: Target) -> exp.Expression:
     """The rule's syntax tree, rewritten for the target; sqlglot raises on anything untranslatable."""
     tree = sqlglot.parse_one(rule_sql, read="duckdb")
@@ -26,7 +20,7 @@ def translate_rule(rule_sql: str, target: Target) -> exp.Expression:
 
 def ready_to_run(rule_sql: str, target: Target, source: str = "cloudtrail") -> str:
     """The adapter and the rule as one script (DuckDB) or one query (every other engine)."""
-    adapter = adapter_path(target, source).read_text(encoding="utf-8").strip()
+    adapter = sqlfiles.read_source_adapter(target.adapters, source, shown_as=target.name).strip()
     tree = translate_rule(rule_sql, target)
     if target.name == "duckdb":
         # DuckDB's adapter is a script that defines the view; the rule follows it.
