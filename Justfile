@@ -36,6 +36,10 @@ explore *args:
 sample *args:
     ducktrail scan fixtures/AWSLogs {{ args }}
 
+# Scan the bundled sample Elastic export (the sample tree's events as Elastic stores them)
+sample-ecs *args:
+    ducktrail scan fixtures/elastic-export --source ecs {{ args }}
+
 # Scan CloudTrail files or folders
 scan +args:
     ducktrail scan {{ args }}

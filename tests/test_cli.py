@@ -825,6 +825,7 @@ def test_a_path_that_stops_an_ingest_before_it_loads_does_not_speak_of_kept_batc
     "args",
     [
         pytest.param(["one.json"], id="a_single_file"),
+        pytest.param(["missing.json"], id="a_single_missing_path"),
         pytest.param(["in", "--source", "ecs"], id="cloudtrail_files_read_as_elastic_documents"),
         pytest.param(["exports"], id="elastic_documents_read_as_cloudtrail_files"),
     ],

@@ -798,6 +798,17 @@ def test_a_database_path_under_a_missing_tilde_folder_says_what_the_shell_did(tm
     ), result.output
 
 
+def test_a_database_path_under_a_file_is_input_that_cannot_be_opened(tree, tmp_path):
+    # Taking back the database it could not create once failed on the path too (ENOTDIR; EROFS on
+    # a read-only file system), and that error hid the open's as an internal error.
+    not_a_folder = tmp_path / "events.json"
+    not_a_folder.write_text("{}")
+    db = not_a_folder / "trail.duckdb"
+    result = run("ingest", str(tree), "--db", str(db))
+    assert result.exit_code == 3, result.output
+    assert f"{db}: cannot open the database" in result.stderr and "internal error" not in result.stderr, result.output
+
+
 def test_an_empty_files_table_without_events_is_a_database_to_ingest_into(tree, tmp_path):
     import duckdb
 

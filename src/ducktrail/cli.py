@@ -77,8 +77,9 @@ KEEP_GOING_HINT = "--keep-going skips unreadable files, {verb} the rest and list
 
 def keep_going_helps(paths: list[str] | None, error: InputError) -> bool:
     """Whether --keep-going could read more than the file the error stopped at: not for a
-    single file, nor when the files are the other --source's."""
-    single_file = len(paths or []) == 1 and os.path.isfile((paths or [""])[0])
+    single path that is no folder (a file, or one that is missing), nor when the files are the
+    other --source's."""
+    single_file = len(paths or []) == 1 and not os.path.isdir((paths or [""])[0])
     return not single_file and not isinstance(error, WrongSourceError)
 
 

@@ -12,7 +12,8 @@
 -- adapter maps ECS fields back to CloudTrail's. requestParameters comes from
 -- aws.cloudtrail.flattened.request_parameters when the export has it (the original object);
 -- otherwise from the {key=value, ...} string in aws.cloudtrail.request_parameters, from which
--- only functionName is recovered, exactly as the upstream rule's grok reads it.
+-- only functionName is recovered, exactly as the upstream rule's grok reads it. (The two paths
+-- differ only on shapes CloudTrail does not write: README, "Shapes CloudTrail does not write".)
 
 CREATE OR REPLACE TYPE ecs_cloudtrail_document AS STRUCT(
     "@timestamp" VARCHAR,

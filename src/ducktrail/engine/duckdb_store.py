@@ -108,12 +108,15 @@ class Store:
         database = os.path.realpath(self.path)
         if held_by_another_process(database):
             return
+        # Only tidying: where the path cannot hold a file (a read-only file system, a file where
+        # a folder should be), there is nothing to take back, and the open's error says why.
         for name in (database, self.path + ".wal"):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.remove(name)
         if mode is not None:
-            open(database, "wb").close()
-            os.chmod(database, mode)
+            with contextlib.suppress(OSError):
+                open(database, "wb").close()
+                os.chmod(database, mode)
 
     def known_files(self) -> dict[str, FileStamp]:
         with self._own_tables():

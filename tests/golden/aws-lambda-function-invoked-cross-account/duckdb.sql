@@ -12,8 +12,10 @@
 --
 -- Output: the view cloudtrail_events, one row per event, columns documented in README.md.
 -- Rules read only that view. Values are shaped as Elastic's CloudTrail ingest pipeline shapes
--- them for the rules we port: empty values ('', '-', 'none', {}, []) are NULL, and source_ip
--- holds sourceIPAddress only when it is an IPv4 or IPv6 address.
+-- them for the rules we port: empty text ('', '-', 'none') is NULL, as is a requestParameters of
+-- null, {} or [], and source_ip holds sourceIPAddress only when it is an IPv4 or IPv6 address.
+-- (An object where CloudTrail writes text is read as its JSON text: README, "Shapes CloudTrail
+-- does not write".)
 -- A JSON object in a file that is not a CloudTrail event comes out as a row whose event
 -- columns are all NULL, so that it can be counted and reported rather than lost.
 
