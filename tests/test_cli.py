@@ -117,6 +117,12 @@ def test_csv_has_a_header_and_json_lists():
     assert rows[0]["invocation_count"] == str(EXPECTED[0]["invocation_count"])
 
 
+def test_csv_writes_objects_and_booleans_as_json_does():
+    from ducktrail.report.formats import render_csv
+
+    assert render_csv(['{"m": {"k": "é"}, "b": false}']) == 'm,b\n"{""k"": ""é""}",false'
+
+
 def test_no_alerts_is_a_clean_run():
     quiet = FIXTURES / "cases" / "same_account_invoke_is_quiet" / "events.json"
     result = run("scan", str(quiet), "--fail-on-alerts", "-f", "json")
@@ -394,6 +400,17 @@ def test_a_source_adapter_that_is_not_utf8_is_a_pack_error_naming_it(tmp_path, a
     result = run(*args, env={"DUCKTRAIL_SQL_DIR": str(pack)})
     assert result.exit_code == 4, result.output
     assert f"{adapter}: source adapter is not UTF-8 text (byte 0xe9 at offset 6)" in result.stderr, result.output
+
+
+@pytest.mark.parametrize("args", [["scan", SAMPLE], ["transpile", RULE_ID, "-d", "duckdb"]], ids=["scan", "transpile"])
+def test_a_source_adapter_that_cannot_be_read_is_a_pack_error_naming_it(tmp_path, args):
+    pack = copy_pack(tmp_path)
+    adapter = pack / "sources" / "duckdb" / "cloudtrail.sql"
+    adapter.unlink()
+    adapter.mkdir()  # still listed as a source, but reading it fails (unlike chmod, also as root)
+    result = run(*args, env={"DUCKTRAIL_SQL_DIR": str(pack)})
+    assert result.exit_code == 4, result.output
+    assert f"{adapter}: cannot read the source adapter: Is a directory" in result.stderr, result.output
 
 
 def test_hidden_and_cache_folders_beside_the_rules_are_not_rules(tmp_path):

@@ -809,6 +809,44 @@ def test_a_database_path_under_a_file_is_input_that_cannot_be_opened(tree, tmp_p
     assert f"{db}: cannot open the database" in result.stderr and "internal error" not in result.stderr, result.output
 
 
+def test_a_database_that_cannot_be_taken_back_on_a_read_only_file_system_names_the_open_error(
+    tree, tmp_path, monkeypatch
+):
+    import errno
+
+    not_a_folder = tmp_path / "events.json"
+    not_a_folder.write_text("{}")
+    db = not_a_folder / "trail.duckdb"
+
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", path)
+
+    monkeypatch.setattr("ducktrail.engine.duckdb_store.os.remove", read_only)
+    result = run("ingest", str(tree), "--db", str(db))
+    assert result.exit_code == 3, result.output
+    assert f"{db}: cannot open the database" in result.stderr and "internal error" not in result.stderr, result.output
+
+
+def test_an_empty_file_that_cannot_be_made_again_does_not_hide_the_error(tree, tmp_path, monkeypatch):
+    import errno
+
+    from ducktrail.engine import duckdb_store
+
+    db = tmp_path / "trail.duckdb"
+    db.touch(mode=0o600)
+    fail_statement(monkeypatch, "COMMIT", f'Failed to commit: Could not write file "{db}.wal": No space left on device')
+
+    def no_space(path, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+
+    # The module's only open(): re-making the empty file it had replaced.
+    monkeypatch.setattr(duckdb_store, "open", no_space, raising=False)
+    result = run("ingest", str(tree), "--db", str(db))
+    assert result.exit_code == 3, result.output
+    assert f"{db}: cannot write the database: Failed to commit" in result.stderr, result.output
+    assert "internal error" not in result.stderr, result.output
+
+
 def test_an_empty_files_table_without_events_is_a_database_to_ingest_into(tree, tmp_path):
     import duckdb
 

@@ -72,6 +72,9 @@ def test_ctes_named_in_their_scope_are_accepted():
             True,
         ),
         ("SELECT event_name FROM cloudtrail_events", False),
+        # An ORDER BY after the parentheses orders the whole query; parentheses may nest.
+        ("(SELECT event_name FROM cloudtrail_events) ORDER BY event_name", True),
+        ("((SELECT event_name FROM cloudtrail_events ORDER BY event_name))", True),
         # Only the outermost order is the order of the alerts.
         ("SELECT * FROM (SELECT event_name FROM cloudtrail_events ORDER BY event_name)", False),
         ("WITH x AS (FROM cloudtrail_events ORDER BY event_time) SELECT event_name FROM x", False),
