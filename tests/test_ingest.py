@@ -333,6 +333,7 @@ def test_a_checkpoint_that_fails_at_the_end_of_an_ingest_is_reported(tree, tmp_p
         (["scan"], 2, "give PATH... to scan files, or --db FILE to scan a database"),
         (["scan", "--db", "{missing}", "--keep-going"], 2, "--source and --keep-going apply to files"),
         (["scan", "--db", "{missing}", "--source", "ecs"], 2, "--source and --keep-going apply to files"),
+        (["scan", "--db", "{missing}", "--source", "cloudtrail"], 2, "--source and --keep-going apply to files"),
         (["ingest", "{tree}", "--db", ""], 2, "--db needs a database file, got ''"),
         (["ingest", "{tree}", "--db", ":memory:"], 2, "--db needs a database file, got ':memory:'"),
         (["ingest", "{tree}", "--db", "{missing}/"], 2, "(a folder's name)"),
@@ -533,6 +534,19 @@ def test_a_file_reached_through_a_symlink_is_stored_once(tmp_path):
     assert stored_counts(db) == (5, 1, 5)
 
 
+def test_a_hard_linked_file_is_stored_once_whichever_of_its_names_a_run_reads(tmp_path):
+    write_trail_file(tmp_path / "b" / "x.json", invokes("e", 5))
+    os.makedirs(tmp_path / "a")
+    os.link(tmp_path / "b" / "x.json", tmp_path / "a" / "x.json")
+    db = tmp_path / "trail.duckdb"
+    ingest([str(tmp_path / "b")], str(db))
+    # The walk of both folders meets a/x.json first: the same file, already stored as b/x.json.
+    result = run("ingest", str(tmp_path), "--db", str(db))
+    assert result.exit_code == 0, result.output
+    assert stored_counts(db) == (5, 1, 5)
+    assert "stored from another path" not in result.stderr, result.stderr
+
+
 def test_a_moved_tree_is_stored_again_with_a_warning(tree, tmp_path):
     db = tmp_path / "trail.duckdb"
     assert run("ingest", str(tree), "--db", str(db), "-q").exit_code == 0
@@ -703,6 +717,24 @@ def test_an_empty_database_file_that_cannot_be_replaced_is_an_input_error(tree, 
     result = run("ingest", str(tree), "--db", str(db))
     assert result.exit_code == 3, result.output
     assert f"ducktrail: error: {db}: cannot replace the empty file: Permission denied" in result.stderr, result.output
+
+
+def test_a_database_another_process_reads_is_named_without_advice_to_open_it_read_only(tree, tmp_path):
+    db = tmp_path / "trail.duckdb"
+    assert run("ingest", str(tree), "--db", str(db)).exit_code == 0
+    reader = "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); print(flush=True); sys.stdin.read()"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", reader, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        holder.stdout.readline()  # the other process has the database open
+        (tree / "later.json").write_text(json.dumps({"Records": [invoke()]}))
+        result = run("ingest", str(tree), "--db", str(db))
+        assert result.exit_code == 3, result.output
+        assert f"{db}: cannot open the database: IO Error: Could not set lock" in result.stderr, result.output
+        assert "read-only mode" not in result.stderr, result.output
+    finally:
+        holder.communicate("", timeout=60)
 
 
 def test_a_new_database_another_ingest_made_first_is_not_removed(tree, tmp_path, monkeypatch):

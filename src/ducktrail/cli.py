@@ -195,7 +195,13 @@ def scan(
             "--rule", "-r", metavar="ID", help="Run only this rule (id, upstream id, or id@version); repeatable."
         ),
     ] = None,
-    source: SourceOption = "cloudtrail",
+    source: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SOURCE",
+            help="cloudtrail (CloudTrail's own JSON, the default) or ecs (Elastic CloudTrail documents, NDJSON).",
+        ),
+    ] = None,
     since: Annotated[
         str | None, typer.Option(metavar="TIME", help="Only events at or after this ISO 8601 time (UTC if no offset).")
     ] = None,
@@ -226,8 +232,9 @@ def scan(
     if bool(paths) == bool(database):
         both = ", not both" if paths else ""
         raise typer.BadParameter(f"give PATH... to scan files, or --db FILE to scan a database{both}")
-    if database and (keep_going or source != "cloudtrail"):
+    if database and (keep_going or source is not None):
         raise typer.BadParameter("--source and --keep-going apply to files; a database holds events already read")
+    source = "cloudtrail" if source is None else source
     window = (parse_time(since, "--since"), parse_time(until, "--until"))
     # DuckDB starts up while the rest of ducktrail loads (engine/warm.py).
     from ducktrail.engine import warm

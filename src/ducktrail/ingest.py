@@ -230,15 +230,31 @@ def _stored_elsewhere(
 def _stored_as(
     path: str, real: str, known: dict[str, FileStamp], by_stem: dict[str, list[str]] | None = None
 ) -> list[str]:
-    """The names a file is stored by: its real path, and any path through a symlink, by which
-    ducktrail stored files before it resolved links: the absolute path it was given by, or a
-    stored path of the same name (found in `by_stem`, from _by_stem) that leads to it."""
+    """The names a file is stored by: its real path, the absolute path it was given by (ducktrail
+    stored files by it before it resolved links), and a stored path of the same name (found in
+    `by_stem`, from _by_stem) that is the same file: a symlink to it, or a hard link, of which a
+    run reads the first name it finds, which need not be the one stored.
+
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> first, second = os.path.join(folder, "a.json"), os.path.join(folder, "b", "a.json")
+    >>> os.mkdir(os.path.dirname(second)); open(first, "w").close(); os.link(first, second)
+    >>> _stored_as(first, first, {second: FileStamp(0, 0.0)}, {"a.json": [second]}) == [second]
+    True
+    """
     names = [name for name in dict.fromkeys((real, os.path.abspath(path))) if name in known]
     name = os.path.basename(real)
     for stored in (by_stem or {}).get(name.removesuffix(".gz"), []):
-        if stored not in names and os.path.basename(stored) == name and os.path.realpath(stored) == real:
+        if stored not in names and os.path.basename(stored) == name and _same_file(stored, real):
             names.append(stored)
     return names
+
+
+def _same_file(first: str, second: str) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # a stored path that is gone now
+        return False
 
 
 def _load_batches(

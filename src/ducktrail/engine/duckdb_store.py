@@ -95,8 +95,8 @@ class Store:
             if is_interruption(failure):
                 raise KeyboardInterrupt from None
             if isinstance(failure, engine.error_types) and not isinstance(failure, engine.resource_errors):
-                problem = f"cannot open the database: {first_line(failure)}{_tilde_hint(path)}"
-                raise InputError(problem, path=path) from None
+                reason = _without_read_only_advice(first_line(failure))
+                raise InputError(f"cannot open the database: {reason}{_tilde_hint(path)}", path=path) from None
             raise
 
     def _remove_new_database(self, mode: int | None) -> None:
@@ -432,6 +432,18 @@ def check_database_name(path: str) -> None:
         raise UsageError(f"--db needs a database file, got {path!r}")
     if path.endswith(("/", os.sep)):
         raise UsageError(f"--db needs a database file, got {path!r} (a folder's name)")
+
+
+def _without_read_only_advice(message: str) -> str:
+    """DuckDB's error without its advice to open the database read-only, which an ingest, there
+    to write, cannot take (DuckDB gives it when the process holding the lock only reads).
+
+    >>> _without_read_only_advice('IO Error: Could not set lock on file "t.duckdb": Conflicting lock is held in'
+    ...     ' python3 (PID 7). However, you would be able to open this database in read-only mode, e.g. by using'
+    ...     ' the -readonly parameter in the CLI. See also https://duckdb.org/docs/current/connect/concurrency')
+    'IO Error: Could not set lock on file "t.duckdb": Conflicting lock is held in python3 (PID 7). See also https://duckdb.org/docs/current/connect/concurrency'
+    """
+    return re.sub(r" However, you would be able to open this database in read-only mode\b.*? in the CLI\.", "", message)
 
 
 def _tilde_hint(path: str) -> str:
