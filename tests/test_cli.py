@@ -776,6 +776,35 @@ def test_a_draft_that_is_not_one_select_over_the_events_is_refused_before_it_run
     assert not out.exists()
 
 
+def test_a_version_released_before_rules_had_to_order_their_alerts_does_not_block_the_pack(tmp_path):
+    # A released version never changes: asking it for an ORDER BY would fail `lock --check` for good.
+    from ducktrail.pack.rules import content_hash
+
+    pack = copy_pack(tmp_path)
+    rule_dir = pack / "rules" / RULE_ID
+    unordered = newest_sql().rsplit("ORDER BY", 1)[0]
+    for number in range(1, NEWEST + 1):
+        (rule_dir / f"v{number}.sql").write_text(unordered)
+    released = {str(number): content_hash(unordered.encode()) for number in range(1, NEWEST + 1)}
+    (pack / "rules" / "rules.lock.json").write_text(json.dumps({RULE_ID: released}))
+    env = {"DUCKTRAIL_SQL_DIR": str(pack)}
+    for args in (["lock", "--check"], ["transpile", RULE_ID, "-d", "trino"], ["scan", SAMPLE, "-q"]):
+        result = run(*args, env=env)
+        assert result.exit_code == 0, (args, result.output)
+    # A new version must order its alerts, and locking it is not blocked by the old ones.
+    draft = rule_dir / f"v{DRAFT}.sql"
+    draft.write_text(unordered)
+    metadata = rule_dir / "rule.toml"
+    metadata.write_text(metadata.read_text().replace(f"version = {NEWEST}\n", f"version = {DRAFT}\n", 1))
+    refused = run("lock", env=env)
+    assert refused.exit_code == 4, refused.output
+    assert f"{draft}: rule SQL lists its alerts in no set order" in refused.stderr, refused.output
+    assert f"v{NEWEST}.sql" not in refused.stderr, refused.output
+    draft.write_text(newest_sql())
+    locked = run("lock", env=env)
+    assert locked.exit_code == 0, locked.output
+
+
 def test_transpile_takes_id_at_version_and_marks_a_draft(tmp_path):
     env, _ = draft_pack(tmp_path, newest_sql() + "\n-- tuned\n")
     draft = run("transpile", RULE_ID, "-d", "trino", env=env)

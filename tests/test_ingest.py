@@ -547,6 +547,18 @@ def test_a_hard_linked_file_is_stored_once_whichever_of_its_names_a_run_reads(tm
     assert "stored from another path" not in result.stderr, result.stderr
 
 
+def test_a_hard_linked_file_emptied_loses_its_events_under_the_name_they_were_stored_by(tmp_path):
+    write_trail_file(tmp_path / "b" / "x.json", invokes("e", 5))
+    os.makedirs(tmp_path / "a")
+    os.link(tmp_path / "b" / "x.json", tmp_path / "a" / "x.json")
+    db = tmp_path / "trail.duckdb"
+    ingest([str(tmp_path / "b")], str(db))
+    (tmp_path / "b" / "x.json").write_bytes(b"")  # both names: one file
+    again = ingest([str(tmp_path)], str(db))
+    assert again.files_emptied == 1
+    assert stored_counts(db)[0] == 0
+
+
 def test_a_moved_tree_is_stored_again_with_a_warning(tree, tmp_path):
     db = tmp_path / "trail.duckdb"
     assert run("ingest", str(tree), "--db", str(db), "-q").exit_code == 0
@@ -734,7 +746,8 @@ def test_a_database_another_process_reads_is_named_without_advice_to_open_it_rea
         assert f"{db}: cannot open the database: IO Error: Could not set lock" in result.stderr, result.output
         assert "read-only mode" not in result.stderr, result.output
     finally:
-        holder.communicate("", timeout=60)
+        holder.kill()
+        holder.communicate()
 
 
 def test_a_new_database_another_ingest_made_first_is_not_removed(tree, tmp_path, monkeypatch):
@@ -841,22 +854,23 @@ def test_a_database_path_under_a_file_is_input_that_cannot_be_opened(tree, tmp_p
     assert f"{db}: cannot open the database" in result.stderr and "internal error" not in result.stderr, result.output
 
 
-def test_a_database_that_cannot_be_taken_back_on_a_read_only_file_system_names_the_open_error(
-    tree, tmp_path, monkeypatch
-):
+def test_a_new_database_that_cannot_be_removed_again_does_not_hide_the_error(tree, tmp_path, monkeypatch):
     import errno
 
-    not_a_folder = tmp_path / "events.json"
-    not_a_folder.write_text("{}")
-    db = not_a_folder / "trail.duckdb"
+    db = tmp_path / "trail.duckdb"
+    fail_statement(monkeypatch, "COMMIT", f'Failed to commit: Could not write file "{db}.wal": Read-only file system')
+    remove = os.remove
 
     def read_only(path, *args, **kwargs):
-        raise OSError(errno.EROFS, "Read-only file system", path)
+        if os.path.basename(path).startswith(db.name):
+            raise OSError(errno.EROFS, "Read-only file system", path)
+        return remove(path, *args, **kwargs)
 
-    monkeypatch.setattr("ducktrail.engine.duckdb_store.os.remove", read_only)
+    monkeypatch.setattr(os, "remove", read_only)
     result = run("ingest", str(tree), "--db", str(db))
     assert result.exit_code == 3, result.output
-    assert f"{db}: cannot open the database" in result.stderr and "internal error" not in result.stderr, result.output
+    assert f"{db}: cannot write the database: Failed to commit" in result.stderr, result.output
+    assert "internal error" not in result.stderr, result.output
 
 
 def test_an_empty_file_that_cannot_be_made_again_does_not_hide_the_error(tree, tmp_path, monkeypatch):
@@ -876,6 +890,7 @@ def test_an_empty_file_that_cannot_be_made_again_does_not_hide_the_error(tree, t
     result = run("ingest", str(tree), "--db", str(db))
     assert result.exit_code == 3, result.output
     assert f"{db}: cannot write the database: Failed to commit" in result.stderr, result.output
+    assert "the empty file ingest had replaced could not be made again: No space left on device" in result.stderr
     assert "internal error" not in result.stderr, result.output
 
 

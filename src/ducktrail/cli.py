@@ -455,7 +455,7 @@ def lock(
     except DucktrailError as error:
         fail(error)
     pending = drafts(pack.rules, pack.lock)
-    shape = pack_shape_problems(pack.rules)
+    shape = pack_shape_problems(pack.rules, pack.is_released)
     misshapen = {problem.path for problem in shape}
     problems += shape + binding_problems(
         (rule, version) for rule in pack.rules for version in rule.versions if str(version.path) not in misshapen

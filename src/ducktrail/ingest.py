@@ -161,7 +161,7 @@ def _load(
     emptied = []
     for skipped in skipped_files:
         if skipped.reason == EMPTY_FILE:
-            names = _stored_as(skipped.path, os.path.realpath(skipped.path), known)
+            names = _stored_as(skipped.path, os.path.realpath(skipped.path), known, by_stem)
             if names:
                 emptied.append(names)
     if emptied:
@@ -236,10 +236,10 @@ def _stored_as(
     run reads the first name it finds, which need not be the one stored.
 
     >>> import os, tempfile
-    >>> folder = tempfile.mkdtemp()
-    >>> first, second = os.path.join(folder, "a.json"), os.path.join(folder, "b", "a.json")
-    >>> os.mkdir(os.path.dirname(second)); open(first, "w").close(); os.link(first, second)
-    >>> _stored_as(first, first, {second: FileStamp(0, 0.0)}, {"a.json": [second]}) == [second]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     first, second = os.path.join(folder, "a.json"), os.path.join(folder, "b", "a.json")
+    ...     os.mkdir(os.path.dirname(second)); open(first, "w").close(); os.link(first, second)
+    ...     _stored_as(first, first, {second: FileStamp(0, 0.0)}, {"a.json": [second]}) == [second]
     True
     """
     names = [name for name in dict.fromkeys((real, os.path.abspath(path))) if name in known]

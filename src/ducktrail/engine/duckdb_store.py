@@ -89,34 +89,39 @@ class Store:
                     engine.con.execute(f"ALTER TABLE store.{FILES_TABLE} ADD COLUMN IF NOT EXISTS {name} {data_type}")
                 engine.con.execute(f"CREATE TABLE IF NOT EXISTS store.{EVENTS_TABLE} AS FROM cloudtrail_events LIMIT 0")
         except BaseException as failure:
-            if created:
-                # A partly written new file (a full disk) would make every later run fail on it.
-                self._remove_new_database(mode)
+            # A partly written new file (a full disk) would make every later run fail on it.
+            lost = self._remove_new_database(mode) if created else ""
             if is_interruption(failure):
                 raise KeyboardInterrupt from None
             if isinstance(failure, engine.error_types) and not isinstance(failure, engine.resource_errors):
                 reason = _without_read_only_advice(first_line(failure))
-                raise InputError(f"cannot open the database: {reason}{_tilde_hint(path)}", path=path) from None
+                raise InputError(f"cannot open the database: {reason}{_tilde_hint(path)}{lost}", path=path) from None
+            if isinstance(failure, InputError):
+                failure.message += lost
             raise
 
-    def _remove_new_database(self, mode: int | None) -> None:
+    def _remove_new_database(self, mode: int | None) -> str:
         """Take back a database this run created, leaving what was there before: nothing, or the
         empty file it replaced. Not one another process holds: an ingest started at the same
-        moment may have made the file first, and this run failed on its lock."""
+        moment may have made the file first, and this run failed on its lock. Returns what to add
+        to the error when the empty file could not be made again (a full disk), else ''."""
         with contextlib.suppress(*self.engine.error_types):
             self.engine.con.execute("DETACH store")
         database = os.path.realpath(self.path)
         if held_by_another_process(database):
-            return
+            return ""
         # Only tidying: where the path cannot hold a file (a read-only file system, a file where
         # a folder should be), there is nothing to take back, and the open's error says why.
         for name in (database, self.path + ".wal"):
             with contextlib.suppress(OSError):
                 os.remove(name)
         if mode is not None:
-            with contextlib.suppress(OSError):
+            try:
                 open(database, "wb").close()
                 os.chmod(database, mode)
+            except OSError as exc:
+                return f"; the empty file ingest had replaced could not be made again: {exc.strerror or exc}"
+        return ""
 
     def known_files(self) -> dict[str, FileStamp]:
         with self._own_tables():

@@ -21,7 +21,7 @@ def transpile(
     sqlglot knows it cannot express it for that engine.
     """
     chosen = rule.sql(version)
-    problems = version_shape_problems(chosen)
+    problems = version_shape_problems(chosen, released=released)
     if problems:
         raise problems[0] if len(problems) == 1 else RulePackErrors(problems)
     engine = target(dialect)
