@@ -534,29 +534,30 @@ def test_a_file_reached_through_a_symlink_is_stored_once(tmp_path):
     assert stored_counts(db) == (5, 1, 5)
 
 
-def test_a_hard_linked_file_is_stored_once_whichever_of_its_names_a_run_reads(tmp_path):
+@pytest.fixture
+def hard_linked(tmp_path):
+    """A database holding b/x.json, whose file is also a/x.json: a walk of both folders meets
+    a/x.json first."""
     write_trail_file(tmp_path / "b" / "x.json", invokes("e", 5))
     os.makedirs(tmp_path / "a")
     os.link(tmp_path / "b" / "x.json", tmp_path / "a" / "x.json")
     db = tmp_path / "trail.duckdb"
     ingest([str(tmp_path / "b")], str(db))
-    # The walk of both folders meets a/x.json first: the same file, already stored as b/x.json.
-    result = run("ingest", str(tmp_path), "--db", str(db))
+    return db
+
+
+def test_a_hard_linked_file_is_stored_once_whichever_of_its_names_a_run_reads(tmp_path, hard_linked):
+    result = run("ingest", str(tmp_path), "--db", str(hard_linked))
     assert result.exit_code == 0, result.output
-    assert stored_counts(db) == (5, 1, 5)
+    assert stored_counts(hard_linked) == (5, 1, 5)
     assert "stored from another path" not in result.stderr, result.stderr
 
 
-def test_a_hard_linked_file_emptied_loses_its_events_under_the_name_they_were_stored_by(tmp_path):
-    write_trail_file(tmp_path / "b" / "x.json", invokes("e", 5))
-    os.makedirs(tmp_path / "a")
-    os.link(tmp_path / "b" / "x.json", tmp_path / "a" / "x.json")
-    db = tmp_path / "trail.duckdb"
-    ingest([str(tmp_path / "b")], str(db))
+def test_a_hard_linked_file_emptied_loses_its_events_under_the_name_they_were_stored_by(tmp_path, hard_linked):
     (tmp_path / "b" / "x.json").write_bytes(b"")  # both names: one file
-    again = ingest([str(tmp_path)], str(db))
+    again = ingest([str(tmp_path)], str(hard_linked))
     assert again.files_emptied == 1
-    assert stored_counts(db)[0] == 0
+    assert stored_counts(hard_linked)[0] == 0
 
 
 def test_a_moved_tree_is_stored_again_with_a_warning(tree, tmp_path):
