@@ -32,11 +32,16 @@ def source_adapter_path(engine: str = "duckdb", name: str = "cloudtrail", *, sho
     """
     from ducktrail.errors import UsageError
 
-    folder = sql_root() / "sources" / engine
-    known = sorted(path.stem for path in folder.glob("*.sql"))
-    if name not in known:
-        raise UsageError(f"no source {name!r} for {shown_as or engine} (sources: {', '.join(known) or 'none'})")
-    return folder / f"{name}.sql"
+    adapters = {path.stem: path for path in source_adapter_paths(engine)}
+    if name not in adapters:
+        known = ", ".join(sorted(adapters)) or "none"
+        raise UsageError(f"no source {name!r} for {shown_as or engine} (sources: {known})")
+    return adapters[name]
+
+
+def source_adapter_paths(engine: str = "duckdb") -> list[Path]:
+    """Every source adapter in `sources/<engine>/`, one per source."""
+    return sorted((sql_root() / "sources" / engine).glob("*.sql"))
 
 
 def read_source_adapter(engine: str = "duckdb", name: str = "cloudtrail", *, shown_as: str = "") -> str:

@@ -41,7 +41,7 @@ def current_adapter_hashes() -> frozenset[str]:
     """The hash of every DuckDB source adapter this ducktrail has (cloudtrail, ecs): rows any of
     them made are current. A file there that cannot be read as text is no adapter of ours."""
     hashes = set()
-    for path in (sqlfiles.sql_root() / "sources" / "duckdb").glob("*.sql"):
+    for path in sqlfiles.source_adapter_paths("duckdb"):
         try:
             hashes.add(adapter_sha256(path.read_text(encoding="utf-8")))
         except (OSError, UnicodeError):
